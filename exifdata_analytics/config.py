@@ -1,0 +1,87 @@
+"""Settings from config.ini, read once at the edge (the CLI) and passed down as a dataclass."""
+from __future__ import annotations
+
+import configparser
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from .errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+# The folder holding the three scripts and config.ini: relative paths in config.ini are
+# resolved against it, as the original tool does, so runs from any working directory agree.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = PROJECT_DIR / "config.ini"
+
+
+@dataclass(frozen=True)
+class Settings:
+    logging_dir: Path
+    batch_size: int
+    max_workers: int
+    db_path: Path
+    config_path: Optional[Path] = None
+
+
+DEFAULTS = {
+    ("Paths", "logging_dir"): "LOG_files",
+    ("Processing", "batch_size"): "100",
+    ("Processing", "max_workers"): "2",
+    ("Database", "db_name"): "statistics_image_metadata.db",
+}
+
+
+def _parser() -> configparser.ConfigParser:
+    # inline_comment_prefixes: the original's config.ini has '# …' after values
+    return configparser.ConfigParser(inline_comment_prefixes=("#", ";"), interpolation=None)
+
+
+def _positive_int(cp: configparser.ConfigParser, section: str, key: str, path: Path) -> int:
+    raw = cp.get(section, key, fallback=DEFAULTS[(section, key)]).strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{path}: [{section}] {key} = {raw!r} is not a whole number; "
+                          f"set it to e.g. {DEFAULTS[(section, key)]}") from None
+    if value < 1:
+        raise ConfigError(f"{path}: [{section}] {key} must be at least 1 (got {value})")
+    return value
+
+
+def _resolve(raw: str, base: Path) -> Path:
+    p = Path(raw).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+def load_settings(path: Optional[Path] = None) -> Settings:
+    """Read config.ini. A missing default config.ini means built-in defaults; a missing file
+    the user named explicitly, or an unparsable one, is a ConfigError."""
+    explicit = path is not None
+    path = Path(path) if explicit else DEFAULT_CONFIG_PATH
+    cp = _parser()
+    if path.exists():
+        try:
+            with open(path, encoding="utf-8") as fh:
+                cp.read_file(fh)
+        except (configparser.Error, UnicodeDecodeError, OSError) as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    elif explicit:
+        raise ConfigError(f"config file not found: {path}")
+    else:
+        logger.info("no config.ini at %s; using defaults", path)
+    base = path.resolve().parent
+    logging_dir = _resolve(cp.get("Paths", "logging_dir", fallback=DEFAULTS[("Paths", "logging_dir")]).strip()
+                           or "LOG_files", base)
+    db_name = cp.get("Database", "db_name", fallback=DEFAULTS[("Database", "db_name")]).strip()
+    if not db_name:
+        raise ConfigError(f"{path}: [Database] db_name is empty; set it to a file name")
+    return Settings(
+        logging_dir=logging_dir,
+        batch_size=_positive_int(cp, "Processing", "batch_size", path),
+        max_workers=_positive_int(cp, "Processing", "max_workers", path),
+        db_path=_resolve(db_name, base),
+        config_path=path if path.exists() else None,
+    )

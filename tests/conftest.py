@@ -1,0 +1,65 @@
+"""Shared fixtures: temporary databases and folders, real images, the scripts as subprocesses."""
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SHARED_DIR = PROJECT_DIR.parent / "shared"
+PEER_CORPUS = SHARED_DIR / "corpus" / "peer"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "test.db"
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    """A config.ini like the original's (inline comments), logging into tmp."""
+    path = tmp_path / "config.ini"
+    path.write_text(
+        "[Paths]\n"
+        f"logging_dir = {tmp_path / 'logs'} # where logs go\n\n"
+        "[Processing]\n"
+        "batch_size = 10  # images per batch\n"
+        "max_workers = 2  # ExifTool processes\n\n"
+        "[Database]\n"
+        f"db_name = {tmp_path / 'config_default.db'} # database file\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def run_script(script: str, *args: str, input: str | None = None, timeout: float = 120,
+               cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run one of the top-level scripts with this interpreter; answers can be piped in."""
+    full_env = dict(os.environ)
+    full_env.setdefault("PYTHONIOENCODING", "utf-8")
+    if env:
+        full_env.update(env)
+    return subprocess.run(
+        [sys.executable, str(PROJECT_DIR / script), *args],
+        input=input if input is not None else "", capture_output=True, text=True, timeout=timeout,
+        cwd=str(cwd or PROJECT_DIR), env=full_env,
+    )
+
+
+def rows(db: Path, sql: str = "SELECT * FROM images ORDER BY path", params=()) -> list[sqlite3.Row]:
+    con = sqlite3.connect(str(db))
+    con.row_factory = sqlite3.Row
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def row_by_name(db: Path, file_name: str) -> sqlite3.Row:
+    found = rows(db, "SELECT * FROM images WHERE file_name = ?", (file_name,))
+    assert len(found) == 1, f"{file_name}: {len(found)} rows"
+    return found[0]

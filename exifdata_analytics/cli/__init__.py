@@ -1,0 +1,1 @@
+"""Command-line layer: argument parsing, prompts, progress bars, messages and exit codes."""

@@ -1,0 +1,374 @@
+"""The SQLite database: schema and migrations, batched upserts, and the queries the filler needs.
+
+One row per image file in ``images`` keyed by its absolute path (DESIGN.md §4), the
+LoRAs/embeddings/checkpoints of each image in ``resources``, and an FTS5 index over the
+prompts kept in step by triggers. WAL mode; every batch is one transaction, so an
+interrupted run leaves only whole batches behind.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from dataclasses import astuple, dataclass, fields
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Sequence
+
+from .errors import DatabaseError
+from .parsers.base import Resource
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One row of ``images`` (everything but ``id``), in column order."""
+
+    path: str
+    file_name: str
+    folder: str
+    size_bytes: int
+    mtime_ns: int
+    sha256: Optional[str]
+    format: Optional[str]
+    image_width: Optional[int]
+    image_height: Optional[int]
+    generator: Optional[str]
+    prompt: Optional[str]
+    negative_prompt: Optional[str]
+    steps: Optional[int]
+    seed: Optional[int]
+    sampler: Optional[str]
+    scheduler: Optional[str]
+    cfg_scale: Optional[float]
+    denoising_strength: Optional[float]
+    width: Optional[int]
+    height: Optional[int]
+    model: Optional[str]
+    model_hash: Optional[str]
+    vae: Optional[str]
+    clip_skip: Optional[int]
+    params_json: Optional[str]
+    raw_json: Optional[str]
+    created_at: Optional[str]
+    parse_status: str
+    error: Optional[str]
+    parser: Optional[str]
+    indexed_at: str
+
+
+IMAGE_COLUMNS = tuple(f.name for f in fields(ImageRecord))
+
+_SCHEMA_V1 = """
+CREATE TABLE images (
+    id                 INTEGER PRIMARY KEY,
+    path               TEXT NOT NULL UNIQUE,
+    file_name          TEXT NOT NULL,
+    folder             TEXT NOT NULL,
+    size_bytes         INTEGER,
+    mtime_ns           INTEGER,
+    sha256             TEXT,
+    format             TEXT,
+    image_width        INTEGER,
+    image_height       INTEGER,
+    generator          TEXT,
+    prompt             TEXT,
+    negative_prompt    TEXT,
+    steps              INTEGER,
+    seed,              -- no type: ComfyUI seeds reach 2**64-1, past SQLite's INTEGER; those stay exact as TEXT
+    sampler            TEXT,
+    scheduler          TEXT,
+    cfg_scale          REAL,
+    denoising_strength REAL,
+    width              INTEGER,
+    height             INTEGER,
+    model              TEXT,
+    model_hash         TEXT,
+    vae                TEXT,
+    clip_skip          INTEGER,
+    params_json        TEXT,
+    raw_json           TEXT,
+    created_at         TEXT,
+    parse_status       TEXT NOT NULL,
+    error              TEXT,
+    parser             TEXT,
+    indexed_at         TEXT NOT NULL
+);
+CREATE INDEX images_folder ON images(folder);
+CREATE INDEX images_generator ON images(generator);
+CREATE INDEX images_model ON images(model);
+CREATE INDEX images_sampler ON images(sampler);
+CREATE INDEX images_sha256 ON images(sha256);
+CREATE INDEX images_created_at ON images(created_at);
+CREATE INDEX images_parse_status ON images(parse_status);
+
+CREATE TABLE resources (
+    id        INTEGER PRIMARY KEY,
+    image_id  INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    kind      TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    hash      TEXT,
+    weight    REAL,
+    source    TEXT
+);
+CREATE INDEX resources_image ON resources(image_id);
+CREATE INDEX resources_kind_name ON resources(kind, name);
+
+CREATE VIRTUAL TABLE images_fts USING fts5(
+    prompt, negative_prompt, content='images', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER images_fts_insert AFTER INSERT ON images BEGIN
+    INSERT INTO images_fts(rowid, prompt, negative_prompt) VALUES (new.id, new.prompt, new.negative_prompt);
+END;
+CREATE TRIGGER images_fts_delete AFTER DELETE ON images BEGIN
+    INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt)
+    VALUES ('delete', old.id, old.prompt, old.negative_prompt);
+END;
+CREATE TRIGGER images_fts_update AFTER UPDATE OF prompt, negative_prompt ON images BEGIN
+    INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt)
+    VALUES ('delete', old.id, old.prompt, old.negative_prompt);
+    INSERT INTO images_fts(rowid, prompt, negative_prompt) VALUES (new.id, new.prompt, new.negative_prompt);
+END;
+"""
+
+# version -> script that brings a database from version-1 to version
+MIGRATIONS = {1: _SCHEMA_V1}
+
+
+def _configure(con: sqlite3.Connection, readonly: bool) -> None:
+    con.execute("PRAGMA busy_timeout = 30000")
+    con.execute("PRAGMA foreign_keys = ON")
+    if not readonly:
+        mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            logger.warning("database journal mode is %s, not WAL", mode)
+        # WAL + NORMAL: a crash may lose the last transactions, never corrupts the file
+        con.execute("PRAGMA synchronous = NORMAL")
+
+
+def connect(path: os.PathLike | str, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open (and create or migrate, unless read-only) the database at ``path``."""
+    path = Path(path)
+    if readonly and not path.exists():
+        raise DatabaseError(f"database not found: {path}; run DB_filler.py first or pass --db PATH")
+    if not readonly:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"cannot create the folder for database {path}: {exc}") from None
+    try:
+        if readonly:
+            con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
+                                  check_same_thread=False)
+        else:
+            con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        con.row_factory = sqlite3.Row
+        _configure(con, readonly)
+        if not readonly:
+            migrate(con)
+        else:
+            check_version(con)
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(_explain(path, exc)) from None
+    return con
+
+
+def _explain(path: Path, exc: sqlite3.Error) -> str:
+    msg = str(exc)
+    if "not a database" in msg or "malformed" in msg:
+        return f"{path} is not a usable SQLite database ({msg}); pass another --db path or restore a backup"
+    if "readonly" in msg or "read-only" in msg:
+        return f"database {path} is read-only ({msg}); check the file's permissions or pass another --db"
+    if "locked" in msg or "busy" in msg:
+        return f"database {path} is locked by another program ({msg}); wait for it to finish and retry"
+    if "disk" in msg and "full" in msg:
+        return f"the disk holding {path} is full ({msg}); free some space and run again (finished batches are kept)"
+    return f"database error on {path}: {msg}"
+
+
+def check_version(con: sqlite3.Connection) -> int:
+    version = con.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise DatabaseError(f"the database was written by a newer ExifData Analytics (schema {version}, "
+                            f"this version knows {SCHEMA_VERSION}); update the program")
+    if version == 0:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables:
+            raise DatabaseError("the database holds tables but no ExifData Analytics schema "
+                                f"({', '.join(sorted(tables))}); it is not ours: pass another --db path")
+    return version
+
+
+def migrate(con: sqlite3.Connection) -> None:
+    """Bring the schema to SCHEMA_VERSION, one transaction per step."""
+    version = check_version(con)
+    while version < SCHEMA_VERSION:
+        target = version + 1
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            # executescript would COMMIT our transaction first; run statements one by one
+            for statement in _split_sql(MIGRATIONS[target]):
+                con.execute(statement)
+            con.execute(f"PRAGMA user_version = {target}")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        logger.info("database schema migrated to version %d", target)
+        version = target
+
+
+def _split_sql(script: str) -> list[str]:
+    statements, buf = [], []
+    for line in script.splitlines():
+        buf.append(line)
+        joined = "\n".join(buf).strip()
+        if joined.endswith(";") and sqlite3.complete_statement(joined):
+            statements.append(joined)
+            buf = []
+    if "\n".join(buf).strip():
+        statements.append("\n".join(buf).strip())
+    return statements
+
+
+# -- writes --------------------------------------------------------------------------------
+
+_UPSERT_SQL = (
+    f"INSERT INTO images ({', '.join(IMAGE_COLUMNS)}) VALUES ({', '.join('?' for _ in IMAGE_COLUMNS)}) "
+    f"ON CONFLICT(path) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in IMAGE_COLUMNS if c != "path")
+)
+
+
+def _sqlite_int(value):
+    """SQLite integers are signed 64-bit; ComfyUI seeds can exceed that. Keep such values
+    exactly, as text, rather than failing the batch."""
+    if isinstance(value, int) and not (_INT64_MIN <= value <= _INT64_MAX):
+        return str(value)
+    return value
+
+
+def _row(record: ImageRecord) -> tuple:
+    return tuple(_sqlite_int(v) for v in astuple(record))
+
+
+def write_batch(con: sqlite3.Connection, records: Sequence[tuple[ImageRecord, Sequence[Resource]]]) -> None:
+    """Upsert a batch of images and replace their resources, in one transaction."""
+    if not records:
+        return
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        con.executemany(_UPSERT_SQL, [_row(rec) for rec, _ in records])
+        ids = image_ids(con, [rec.path for rec, _ in records])
+        image_id_list = [ids[rec.path] for rec, _ in records]
+        con.executemany("DELETE FROM resources WHERE image_id = ?", [(i,) for i in image_id_list])
+        con.executemany(
+            "INSERT INTO resources (image_id, kind, name, hash, weight, source) VALUES (?, ?, ?, ?, ?, ?)",
+            [(ids[rec.path], r.kind, r.name, r.hash, r.weight, r.source) for rec, res in records for r in res],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+
+
+def update_parsed(con: sqlite3.Connection, updates: Sequence[tuple[int, dict, Sequence[Resource]]]) -> None:
+    """Rewrite the parsed columns of existing rows (``--reparse``), one transaction."""
+    if not updates:
+        return
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        for image_id, columns, resources in updates:
+            names = list(columns)
+            con.execute(f"UPDATE images SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
+                        [_sqlite_int(columns[n]) for n in names] + [image_id])
+        con.executemany("DELETE FROM resources WHERE image_id = ?", [(u[0],) for u in updates])
+        con.executemany(
+            "INSERT INTO resources (image_id, kind, name, hash, weight, source) VALUES (?, ?, ?, ?, ?, ?)",
+            [(image_id, r.kind, r.name, r.hash, r.weight, r.source) for image_id, _, res in updates for r in res],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+
+
+def delete_paths(con: sqlite3.Connection, paths: Iterable[str], chunk: int = 500) -> int:
+    """Delete the rows of these paths (and, by cascade, their resources). One transaction."""
+    paths = list(paths)
+    deleted = 0
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        for i in range(0, len(paths), chunk):
+            part = paths[i:i + chunk]
+            cur = con.execute(f"DELETE FROM images WHERE path IN ({','.join('?' for _ in part)})", part)
+            deleted += cur.rowcount
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    return deleted
+
+
+# -- reads ---------------------------------------------------------------------------------
+
+def image_ids(con: sqlite3.Connection, paths: Sequence[str], chunk: int = 500) -> dict[str, int]:
+    out = {}
+    for i in range(0, len(paths), chunk):
+        part = list(paths[i:i + chunk])
+        for row in con.execute(f"SELECT id, path FROM images WHERE path IN ({','.join('?' for _ in part)})", part):
+            out[row[1]] = row[0]
+    return out
+
+
+def _under_clause(root: str) -> tuple[str, list]:
+    """A WHERE clause selecting paths under folder ``root`` that can use the path index:
+    every path below ``root`` sorts between ``root + sep`` and the next character after sep."""
+    root = root.rstrip(os.sep) or os.sep
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    upper = prefix[:-1] + chr(ord(os.sep) + 1)
+    return "path >= ? AND path < ?", [prefix, upper]
+
+
+def file_states_under(con: sqlite3.Connection, root: str, recursive: bool) -> dict[str, tuple[int, int]]:
+    """path -> (size_bytes, mtime_ns) of the rows under ``root`` (only its direct children
+    when not recursive)."""
+    where, args = _under_clause(root)
+    if not recursive:
+        where += " AND folder = ?"
+        args.append(root.rstrip(os.sep) or os.sep)
+    return {row[0]: (row[1], row[2])
+            for row in con.execute(f"SELECT path, size_bytes, mtime_ns FROM images WHERE {where}", args)}
+
+
+def iter_raw(con: sqlite3.Connection, root: Optional[str] = None, chunk: int = 1000) -> Iterator[list[sqlite3.Row]]:
+    """Rows (id, path, mtime_ns, raw_json) in chunks of ``chunk``, by id, optionally under a folder."""
+    where, args = ("1", [])
+    if root:
+        where, args = _under_clause(root)
+    last_id = 0
+    while True:
+        rows = con.execute(
+            f"SELECT id, path, mtime_ns, raw_json FROM images WHERE id > ? AND {where} ORDER BY id LIMIT ?",
+            [last_id, *args, chunk]).fetchall()
+        if not rows:
+            return
+        yield rows
+        last_id = rows[-1]["id"]
+
+
+def count_images(con: sqlite3.Connection) -> int:
+    return con.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+
+
+def resources_of(con: sqlite3.Connection, path: str) -> list[Resource]:
+    return [Resource(r["kind"], r["name"], r["hash"], r["weight"], r["source"] or "")
+            for r in con.execute("SELECT r.* FROM resources r JOIN images i ON i.id = r.image_id "
+                                 "WHERE i.path = ? ORDER BY r.id", (path,))]

@@ -1,0 +1,651 @@
+"""The A1111-family "infotext" parser (AUTOMATIC1111, Forge and its forks, SD.Next, Civitai, …).
+
+Infotext is the plain-text block these tools write into a PNG ``parameters`` text chunk or a
+JPEG/WebP EXIF ``UserComment``::
+
+    <prompt, possibly several lines>
+    Negative prompt: <negative prompt, possibly several lines>     (absent when empty)
+    Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 1, Size: 512x768, …
+
+Rules implemented here (FORMATS.md, first and Civitai rows):
+
+* The settings line is the last line that holds several ``key: value`` pairs (>= 3, or >= 2 when
+  one of them is ``Steps``) *and* at least one of the core keys (Steps, Sampler, CFG scale, Seed,
+  Size, Model, Model hash), so a prompt line such as ``style: anime, mood: dark, light: soft``
+  is never taken for settings. When a ``Negative prompt:`` line exists the settings line is
+  searched only from that line on, so ``key: value`` text in the prompt always stays in the prompt.
+* Values are split by a quote- and bracket-aware tokenizer: JSON-quoted values (A1111 ``quote()``)
+  are decoded with ``json.loads``; bare JSON objects/arrays (``Civitai resources: [{…}, {…}]``,
+  ``Hashes: {…}``) are kept whole and decoded. A comma-separated fragment that is not a pair is
+  glued back onto the preceding plain value (SD.Next writes ``LoRA networks: a, b`` unquoted).
+* When the negative prompt (or prompt) shares its line with the settings (Civitai), the line is
+  split where ``Steps:`` starts. A settings line written just before ``Negative prompt:`` is
+  accepted too, but only when it clearly is one (Steps plus Sampler/Seed/CFG scale).
+* The prompt and negative prompt are kept as written; only the line breaks that end them (before
+  ``Negative prompt:`` and before the settings line) are removed.
+
+``parse(tags)`` is pure, never raises on any string input and returns None for text that is not
+infotext (JSON payloads of Fooocus/SwarmUI/NovelAI/ComfyUI, camera comments, …).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from typing import Any, Iterable, Optional
+
+from .base import GenerationParams, Parser, Resource, Tags
+from .tags import iter_tags, repair_mojibake
+
+logger = logging.getLogger(__name__)
+
+# Where infotext is found. (tag name, strict): in the 'strict' places the text only counts when
+# its settings line clearly is one (Steps plus Sampler/Seed/CFG scale).
+_SOURCES: tuple[tuple[str, bool], ...] = (
+    ("Parameters", False),
+    ("UserComment", False),
+    ("ImageDescription", True),
+    ("Description", True),
+    ("Comment", True),
+)
+
+_NEGATIVE_PREFIX = "Negative prompt:"
+
+# A key as A1111 writes it (its re_param uses \w[\w \-/]+); matched anchored, never searched.
+_KEY_RE = re.compile(r"[ \t]*(\w[\w \-/]*):[ \t]*")
+_STEPS_RE = re.compile(r"(?:^|(?<=[\s,]))Steps:[ \t]*[-+]?\d")
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*[x×X]\s*(\d+)\s*$")
+# <lora:name:weight>, <lyco:name:te:unet>, <hypernet:name:weight>, <lora:name:te=0.5:unet=1>
+_PROMPT_NET_RE = re.compile(r"<(lora|lyco|lycoris|locon|loha|lokr|hypernet)[ \t]*:([^:<>]+)(?::([^<>]*))?>",
+                            re.IGNORECASE)
+
+# Keys whose presence makes a line a settings line (lower case).
+_CORE_KEYS = frozenset({"steps", "sampler", "cfg scale", "seed", "size", "model", "model hash"})
+# Keys whose (JSON-quoted) string value holds JSON to decode too (lower case).
+_JSON_KEYS = frozenset({"hashes", "civitai resources", "civitai metadata"})
+
+_NET_KINDS = {
+    "lora": "lora", "lyco": "lycoris", "lycoris": "lycoris", "locon": "lycoris", "loha": "lycoris",
+    "lokr": "lycoris", "hypernet": "hypernetwork", "hypernetwork": "hypernetwork",
+    "embed": "embedding", "embedding": "embedding", "ti": "embedding", "textualinversion": "embedding",
+    "textual inversion": "embedding", "checkpoint": "checkpoint", "model": "checkpoint",
+    "dora": "lora", "vae": "vae",
+}
+# Kinds that name the same family of networks when de-duplicating (A1111 >= 1.5 lists LyCORIS
+# networks under 'Lora hashes' while the prompt says <lyco:…>).
+_KIND_FAMILY = {"lycoris": "lora"}
+
+
+# --------------------------------------------------------------------------------------------
+# entry point
+
+
+def parse(tags: Tags) -> Optional[GenerationParams]:
+    """GenerationParams from the first infotext found in ``tags``, or None."""
+    for name, strict in _SOURCES:
+        for _key, value in iter_tags(tags, name):
+            if not isinstance(value, str) or not value.strip():
+                continue
+            result = parse_infotext(_clean_text(value), strict=strict)
+            if result is not None:
+                return result
+    return None
+
+
+PARSER = Parser("a1111", parse)
+
+
+def _clean_text(value: str) -> str:
+    text = value.strip("\x00")
+    for marker in ("UNICODE\x00", "ASCII\x00\x00\x00"):
+        if text.startswith(marker):
+            text = text[len(marker):].lstrip("\x00")
+    return repair_mojibake(text)
+
+
+# --------------------------------------------------------------------------------------------
+# text structure
+
+
+def parse_infotext(text: str, strict: bool = False) -> Optional[GenerationParams]:
+    """Parse one infotext block; None when it is not infotext."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    if _is_json(text):
+        return None
+    if "\n" not in text and "\r" in text:
+        text = text.replace("\r", "\n")  # classic-Mac line ends
+    lines = text.split("\n")
+
+    neg_idx = next((i for i, line in enumerate(lines) if line.lstrip().startswith(_NEGATIVE_PREFIX)), None)
+
+    settings_idx = None
+    settings_pairs: list[tuple[str, Any]] = []
+    settings_prefix = ""  # text before 'Steps:' on the settings line (negative/prompt tail)
+    for i in range(len(lines) - 1, (neg_idx if neg_idx is not None else 0) - 1, -1):
+        found = _settings_at(lines, i, strict, is_negative_line=(i == neg_idx))
+        if found is not None:
+            settings_idx, (settings_pairs, settings_prefix) = i, found
+            break
+    settings_before_negative = False
+    if settings_idx is None and neg_idx is not None:
+        # some writers put the settings line before 'Negative prompt:'; accept it only when it
+        # is the last line before the negative prompt and clearly settings (strict rule)
+        i = neg_idx - 1
+        while i >= 0 and not lines[i].strip():
+            i -= 1
+        found = _settings_at(lines, i, True, is_negative_line=False) if i >= 0 else None
+        if found is not None:
+            settings_idx, (settings_pairs, settings_prefix) = i, found
+            settings_before_negative = True
+
+    if settings_idx is None and (neg_idx is None or strict):
+        return None
+
+    # prompt / negative prompt
+    prompt_end = neg_idx if neg_idx is not None and not settings_before_negative else settings_idx
+    prompt_lines = lines[:prompt_end]
+    negative: Optional[str] = ""
+    if settings_before_negative:
+        first = lines[neg_idx].lstrip()[len(_NEGATIVE_PREFIX):].lstrip(" \t")
+        negative = _strip_line_breaks("\n".join([first] + lines[neg_idx + 1:]))
+        if settings_prefix:
+            prompt_lines = prompt_lines + [settings_prefix]
+    elif neg_idx is not None:
+        if settings_idx == neg_idx:
+            negative = settings_prefix.strip(" \t")
+        else:
+            first = lines[neg_idx].lstrip()[len(_NEGATIVE_PREFIX):].lstrip(" \t")
+            neg_lines = [first] + lines[neg_idx + 1:settings_idx if settings_idx is not None else len(lines)]
+            if settings_prefix:
+                neg_lines.append(settings_prefix)
+            negative = _strip_line_breaks("\n".join(neg_lines))
+    elif settings_prefix:
+        prompt_lines = prompt_lines + [settings_prefix]
+    prompt = _strip_line_breaks("\n".join(prompt_lines))
+
+    # pairs on lines after the settings line (rare; merged, non-pair text ignored)
+    if settings_idx is not None and not settings_before_negative:
+        for extra in lines[settings_idx + 1:]:
+            if extra.strip():
+                extra_pairs = _tokenize(extra.strip())
+                if extra_pairs:
+                    settings_pairs = settings_pairs + extra_pairs
+                else:
+                    logger.debug("ignoring text after the settings line: %.80r", extra)
+
+    return _build(prompt, negative, settings_pairs)
+
+
+def _settings_at(lines: list[str], i: int, strict: bool,
+                 is_negative_line: bool) -> Optional[tuple[list[tuple[str, Any]], str]]:
+    """(pairs, text before them) if lines[i] is a settings line, else None."""
+    raw = lines[i]
+    line = raw.strip()
+    if not line:
+        return None
+    if is_negative_line:
+        line = line[len(_NEGATIVE_PREFIX):]
+    prefix, body = _split_leading_text(line, force=is_negative_line)
+    pairs = _tokenize(body)
+    if not _is_settings(pairs, strict):
+        return None
+    if prefix and not is_negative_line:
+        prefix = raw[:len(raw) - len(raw.lstrip())] + prefix  # keep the line's indentation
+    return pairs, prefix
+
+
+def _is_json(text: str) -> bool:
+    stripped = text.strip()
+    if not stripped or stripped[0] not in "{[":
+        return False
+    try:
+        json.loads(stripped)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _strip_line_breaks(text: str) -> str:
+    return text.rstrip("\r\n")
+
+
+def _split_leading_text(line: str, force: bool = False) -> tuple[str, str]:
+    """'bad hands, ugly Steps: 20, Sampler: …' -> ('bad hands, ugly', 'Steps: 20, Sampler: …').
+
+    Only when the line does not already begin with a ``key: value`` pair (or ``force``: the
+    remainder of a 'Negative prompt:' line, which cannot begin with settings)."""
+    match = _STEPS_RE.search(line)
+    if match is None or not line[:match.start()].strip():
+        return "", line
+    if not force:
+        first = _KEY_RE.match(line)
+        if first is not None and first.end() <= match.start():
+            return "", line
+    return line[:match.start()].rstrip(), line[match.start():]
+
+
+def _is_settings(pairs: list[tuple[str, Any]], strict: bool) -> bool:
+    keys = {key.lower() for key, _ in pairs}
+    if not keys & _CORE_KEYS:
+        return False
+    if strict:
+        return "steps" in keys and bool(keys & {"sampler", "seed", "cfg scale"})
+    return len(pairs) >= 3 or (len(pairs) >= 2 and "steps" in keys)
+
+
+# --------------------------------------------------------------------------------------------
+# the settings line tokenizer
+
+
+def _scan_quoted(s: str, pos: int) -> int:
+    """Index just past the JSON string starting at s[pos] == '"', or -1 if unterminated."""
+    i, n = pos + 1, len(s)
+    while i < n:
+        c = s[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == '"':
+            return i + 1
+        i += 1
+    return -1
+
+
+def _scan_bracketed(s: str, pos: int) -> int:
+    """Index just past the JSON object/array starting at s[pos], or -1 if unbalanced."""
+    stack = []
+    i, n = pos, len(s)
+    closing = {"{": "}", "[": "]"}
+    while i < n:
+        c = s[i]
+        if c == '"':
+            end = _scan_quoted(s, i)
+            if end < 0:
+                return -1
+            i = end
+            continue
+        if c in closing:
+            stack.append(closing[c])
+        elif c in "}]":
+            if not stack or stack.pop() != c:
+                return -1
+            if not stack:
+                return i + 1
+        i += 1
+    return -1
+
+
+def _at_separator(s: str, pos: int) -> int:
+    """If only blanks stand between pos and a ',' or the end, the index after the separator."""
+    n = len(s)
+    while pos < n and s[pos] in " \t":
+        pos += 1
+    if pos >= n:
+        return n
+    if s[pos] == ",":
+        return pos + 1
+    return -1
+
+
+def _tokenize(line: str) -> list[tuple[str, Any]]:
+    """'key: value, key: "quoted, value", key: {"json": 1}' -> [(key, value), …]."""
+    pairs: list[list[Any]] = []  # [key, value, is_plain]
+    pos, n = 0, len(line)
+    scan_quotes = scan_brackets = True
+    while pos < n:
+        while pos < n and line[pos] in " \t,":
+            pos += 1
+        if pos >= n:
+            break
+        m = _KEY_RE.match(line, pos)
+        if m is None:
+            end = line.find(",", pos)
+            end = n if end < 0 else end
+            fragment = line[pos:end].strip()
+            if pairs and pairs[-1][2] and fragment:
+                pairs[-1][1] = f"{pairs[-1][1]}, {fragment}" if pairs[-1][1] else fragment
+            pos = end + 1
+            continue
+        key = m.group(1).strip()
+        vstart = m.end()
+        value: Any = None
+        plain = True
+        after = -1
+        # A scan that does not yield a value disables further scans of its kind on this line:
+        # that keeps malformed lines such as 'a: [, a: [, …' linear instead of quadratic.
+        if vstart < n and line[vstart] == '"' and scan_quotes:
+            end = _scan_quoted(line, vstart)
+            if end > vstart + 1:
+                after = _at_separator(line, end)
+                if after >= 0:
+                    value, plain = _unquote(line[vstart:end], key), False
+            scan_quotes = not plain
+        elif vstart < n and line[vstart] in "{[" and scan_brackets:
+            end = _scan_bracketed(line, vstart)
+            if end > 0:
+                after = _at_separator(line, end)
+                if after >= 0:
+                    value, plain = _decode_json(line[vstart:end]), False
+            scan_brackets = not plain
+        if plain:
+            end = line.find(",", vstart)
+            end = n if end < 0 else end
+            value = line[vstart:end].strip()
+            after = end + 1
+        pairs.append([key, value, plain])
+        pos = after
+    return [(key, value) for key, value, _ in pairs]
+
+
+def _unquote(raw: str, key: str) -> Any:
+    """A1111's unquote(): json.loads of a quoted value; on failure the text between the quotes.
+    A quoted JSON object (or a JSON list under a known key) is decoded as well."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return raw[1:-1]
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        inner = _decode_json(value)
+        if isinstance(inner, dict) or (isinstance(inner, list) and key.lower() in _JSON_KEYS):
+            return inner
+    return value
+
+
+def _decode_json(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return raw
+
+
+# --------------------------------------------------------------------------------------------
+# from pairs to GenerationParams
+
+
+def _build(prompt: str, negative: Optional[str], pairs: list[tuple[str, Any]]) -> GenerationParams:
+    params: dict[str, Any] = {}
+    for key, value in pairs:
+        params[key] = value  # later duplicates win, as in A1111's own parser
+    lower = {key.lower(): value for key, value in params.items()}
+
+    def text(*names: str) -> Optional[str]:
+        for name in names:
+            value = lower.get(name)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return str(value)
+        return None
+
+    width = height = None
+    size = text("size")
+    if size:
+        m = _SIZE_RE.match(size)
+        if m:
+            width, height = _to_int(m.group(1)), _to_int(m.group(2))
+
+    model = text("model")
+    model_hash = text("model hash")
+    hashes = lower.get("hashes")
+    if not model_hash and isinstance(hashes, dict) and isinstance(hashes.get("model"), str):
+        model_hash = hashes["model"].strip() or None
+
+    resources = _resources(prompt, negative, lower)
+    if not model:
+        civitai = lower.get("civitai resources")
+        for item in civitai if isinstance(civitai, list) else ():
+            if isinstance(item, dict) and str(item.get("type", "")).lower() == "checkpoint":
+                name = item.get("modelName") or item.get("name")
+                if isinstance(name, str) and name.strip():
+                    model = name.strip()
+                    if not model_hash and isinstance(item.get("hash"), str):
+                        model_hash = item["hash"]
+                    break
+
+    return GenerationParams(
+        generator=_generator(lower),
+        prompt=prompt,
+        negative_prompt=negative,
+        steps=_to_int(text("steps")),
+        seed=_to_int(text("seed")),
+        sampler=text("sampler"),
+        # A1111 >= 1.9 / Forge: 'Schedule type'; SD.Next: 'Sampler sigma' (its sigma schedule)
+        scheduler=text("schedule type", "sampler sigma"),
+        cfg_scale=_to_float(text("cfg scale")),
+        denoising_strength=_to_float(text("denoising strength")),
+        width=width,
+        height=height,
+        model=model,
+        model_hash=model_hash,
+        vae=text("vae"),
+        clip_skip=_to_int(text("clip skip")),
+        params=params,
+        resources=resources,
+    )
+
+
+def _to_float(value: Optional[str]) -> Optional[float]:
+    if value is None:
+        return None
+    try:
+        result = float(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return result if math.isfinite(result) else None
+
+
+def _to_int(value: Optional[str]) -> Optional[int]:
+    if value is None:
+        return None
+    try:
+        return int(value.strip())
+    except (ValueError, TypeError, AttributeError):
+        pass
+    number = _to_float(value)
+    if number is None or number != int(number):
+        return None
+    return int(number)
+
+
+# Generator evidence, in order (first hit wins):
+#  1. Civitai: the keys 'Civitai resources', 'Civitai metadata' or 'Created Date' are written only
+#     by Civitai's on-site generator (civitai.jpeg in the peer corpus).
+#  2. SD.Next: 'App: SD.Next' (SD.Next writes Version as a bare git hash such as '56a8aea').
+#  3. 'Version' (the key exactly; 'ADetailer Version' is not it):
+#       'v1.10.1', 'v1.6.0-2-g4afaaf8a'        -> A1111 (upstream tags)
+#       'classic…'                             -> Forge Classic (Haoming02/sd-webui-forge-classic)
+#       'neo…' ('neo', 'neo-2.28')             -> Forge Neo
+#       'f1.0.0v2-v1.10.1RC-…', 'f1.0.0v2dev-…' -> reForge (forge version, own 'vN' tag, '-v<A1111>')
+#       'f1.3.0-v1.10.1RC-…'                   -> EasyReforge (forge version directly '-v<A1111>')
+#       'f2.0.1v1.10.1-previous-…', 'f0.0.17v1.8.0rc-…' and other 'f<digit>…' -> Forge
+#       'ComfyUI'                              -> ComfyUI (save nodes writing infotext)
+#       'Fooocus …'                            -> Fooocus (its A1111 metadata scheme)
+#  4. SD.Next-only keys without 'App' (older SD.Next): Pipeline, Operations, LoRA networks,
+#     Sampler sigma.
+#  5. otherwise A1111.
+_REFORGE_RE = re.compile(r"^f\d+(?:\.\d+)*v\d+[a-z]*-v\d", re.IGNORECASE)
+_EASY_REFORGE_RE = re.compile(r"^f\d+(?:\.\d+)*-v\d", re.IGNORECASE)
+_REFORGE_DEV_RE = re.compile(r"^f\d+(?:\.\d+)*[a-z]+-v\d", re.IGNORECASE)
+_SDNEXT_KEYS = ("pipeline", "operations", "lora networks", "sampler sigma")
+
+
+def _generator(lower: dict[str, Any]) -> str:
+    if any(k in lower for k in ("civitai resources", "civitai metadata", "created date")):
+        return "Civitai"
+    app = lower.get("app")
+    if isinstance(app, str) and "sd.next" in app.lower():
+        return "SD.Next"
+    version = lower.get("version")
+    if isinstance(version, str) and version.strip():
+        v = version.strip()
+        vl = v.lower()
+        if re.match(r"^v\d", vl):
+            return "A1111"
+        if vl.startswith("classic"):
+            return "Forge Classic"
+        if vl.startswith("neo"):
+            return "Forge Neo"
+        if re.match(r"^f\d", vl):
+            if _REFORGE_RE.match(v) or _REFORGE_DEV_RE.match(v):
+                return "reForge"
+            if _EASY_REFORGE_RE.match(v):
+                return "EasyReforge"
+            return "Forge"
+        if vl == "comfyui":
+            return "ComfyUI"
+        if vl.startswith("fooocus"):
+            return "Fooocus"
+    if isinstance(app, str) and app.strip():
+        return app.strip()
+    if any(k in lower for k in _SDNEXT_KEYS):
+        return "SD.Next"
+    return "A1111"
+
+
+# --------------------------------------------------------------------------------------------
+# resources (LoRAs, embeddings, hypernetworks, checkpoints)
+
+
+class _Resources:
+    """Ordered, de-duplicated resources: same kind family + name -> one entry that collects
+    weight, hash and every source it was seen in."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[str, str], dict[str, Any]] = {}
+
+    @staticmethod
+    def _norm(name: str) -> str:
+        # A1111 writes aliases in 'Lora hashes' with ':' and ',' removed.
+        return re.sub(r"[:,]", "", name).strip().lower()
+
+    def add(self, kind: str, name: Any, hash_: Any = None, weight: Optional[float] = None,
+            source: str = "") -> None:
+        if not isinstance(name, str):
+            name = "" if name is None else str(name)
+        name = name.strip()
+        hash_ = hash_.strip() if isinstance(hash_, str) and hash_.strip() else None
+        if not name and not hash_:
+            return
+        family = _KIND_FAMILY.get(kind, kind)
+        key = (family, self._norm(name) if name else "#" + (hash_ or "").lower())
+        item = self._items.get(key)
+        if item is None:
+            self._items[key] = {"kind": kind, "name": name or hash_, "hash": hash_, "weight": weight,
+                                "sources": [source] if source else []}
+            return
+        if item["hash"] is None:
+            item["hash"] = hash_
+        if item["weight"] is None:
+            item["weight"] = weight
+        if source and source not in item["sources"]:
+            item["sources"].append(source)
+
+    def result(self) -> tuple[Resource, ...]:
+        return tuple(Resource(kind=i["kind"], name=i["name"], hash=i["hash"], weight=i["weight"],
+                              source=", ".join(i["sources"])) for i in self._items.values())
+
+
+def _prompt_networks(text: Optional[str]) -> Iterable[tuple[str, str, Optional[float]]]:
+    if not text or "<" not in text:
+        return
+    for m in _PROMPT_NET_RE.finditer(text):
+        kind = _NET_KINDS.get(m.group(1).lower(), m.group(1).lower())
+        weight = None
+        args = [a.strip() for a in (m.group(3) or "").split(":") if a.strip()]
+        for arg in args:
+            name, sep, val = arg.partition("=")
+            if sep and name.strip().lower() not in ("te", "multiplier"):
+                continue  # unet=/dyn= are not the network's main weight
+            weight = _to_float(val if sep else arg)
+            break
+        yield kind, m.group(2).strip(), weight
+
+
+def _hash_list(value: Any) -> list[tuple[str, Optional[str]]]:
+    """'alias: hash, alias2: hash2' -> [(alias, hash), …]; 'h1, h2' -> [('', h1), …]."""
+    if isinstance(value, dict):
+        return [(str(k), v if isinstance(v, str) else None) for k, v in value.items()]
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
+    if not isinstance(value, str):
+        return []
+    out = []
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, hash_ = part.rpartition(":")
+        out.append((name.strip(), hash_.strip() or None) if sep else ("", part))
+    return out
+
+
+def _name_list(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return []
+
+
+def _resources(prompt: Optional[str], negative: Optional[str],
+               lower: dict[str, Any]) -> tuple[Resource, ...]:
+    res = _Resources()
+    for text, source in ((prompt, "prompt"), (negative, "negative prompt")):
+        for kind, name, weight in _prompt_networks(text):
+            res.add(kind, name, None, weight, source)
+
+    # A1111: 'Lora hashes: "alias: hash, …"'; SD.Next: 'LoRA networks: a, b' + 'LoRA hashes: h1, h2'
+    lora_hashes = _hash_list(lower.get("lora hashes"))
+    networks = _name_list(lower.get("lora networks"))
+    if networks:
+        unnamed = [h for n, h in lora_hashes if not n]
+        for i, name in enumerate(networks):
+            res.add("lora", name, unnamed[i] if i < len(unnamed) and len(unnamed) == len(networks) else None,
+                    None, "LoRA networks")
+    for name, hash_ in lora_hashes:
+        if name:
+            res.add("lora", name, hash_, None, "Lora hashes")
+        elif not networks:
+            res.add("lora", "", hash_, None, "Lora hashes")
+
+    # 'TI hashes: "name: hash, name: hash"' (A1111 may repeat entries)
+    for name, hash_ in _hash_list(lower.get("ti hashes")):
+        res.add("embedding", name, hash_, None, "TI hashes")
+
+    # old A1111 'Hypernet: name, Hypernet hash: …, Hypernet strength: …'
+    hypernet = lower.get("hypernet")
+    if isinstance(hypernet, str) and hypernet.strip():
+        strength = lower.get("hypernet strength")
+        res.add("hypernetwork", hypernet, lower.get("hypernet hash"),
+                _to_float(strength) if isinstance(strength, str) else None, "Hypernet")
+
+    # 'Hashes: {"model": …, "vae": …, "lora:name": …, "embed:name": …}' (resource-hash extensions)
+    hashes = lower.get("hashes")
+    if isinstance(hashes, dict):
+        for key, hash_ in hashes.items():
+            prefix, sep, name = str(key).partition(":")
+            if not sep or not name.strip():
+                continue
+            kind = _NET_KINDS.get(prefix.strip().lower(), prefix.strip().lower() or "unknown")
+            res.add(kind, name, hash_ if isinstance(hash_, str) else None, None, "Hashes")
+
+    # 'Civitai resources: [{"type", "modelName", "modelVersionName", "modelVersionId", "weight"}, …]'
+    civitai = lower.get("civitai resources")
+    if isinstance(civitai, list):
+        for item in civitai:
+            if not isinstance(item, dict):
+                continue
+            rtype = str(item.get("type") or "").strip().lower()
+            kind = _NET_KINDS.get(rtype, rtype or "unknown")
+            name = item.get("modelName") or item.get("name") or item.get("air")
+            if not (isinstance(name, str) and name.strip()):
+                version_id = item.get("modelVersionId")
+                name = f"civitai:{version_id}" if version_id is not None else ""
+            weight = item.get("weight", item.get("strength"))
+            weight = None if isinstance(weight, bool) or not isinstance(weight, (int, float, str)) \
+                else _to_float(str(weight))
+            hash_ = item.get("hash") if isinstance(item.get("hash"), str) else None
+            res.add(kind, name, hash_, weight, "Civitai resources")
+    return res.result()

@@ -1,0 +1,76 @@
+"""Helpers over ExifTool tag dicts: look-ups that ignore copy numbers, and text repair."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterator, Optional, Sequence
+
+from .base import Tags
+
+logger = logging.getLogger(__name__)
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """'PNG:Copy1:Parameters' -> ('PNG', 'Parameters'); 'SourceFile' -> ('', 'SourceFile')."""
+    parts = key.split(":")
+    return (parts[0] if len(parts) > 1 else ""), parts[-1]
+
+
+def iter_tags(tags: Tags, name: str, groups: Optional[Sequence[str]] = None) -> Iterator[tuple[str, Any]]:
+    """Every (key, value) whose tag name is ``name`` (case-insensitive), optionally only in
+    the given family-1 groups; the primary copy comes before ``Copy1``, ``Copy2``…"""
+    wanted = name.lower()
+    group_set = {g.lower() for g in groups} if groups else None
+    hits = []
+    for key, value in tags.items():
+        group, tag = split_key(key)
+        if tag.lower() != wanted:
+            continue
+        if group_set is not None and group.lower() not in group_set:
+            continue
+        hits.append((key.count(":"), key, value))
+    for _, key, value in sorted(hits, key=lambda h: h[0]):
+        yield key, value
+
+
+def find_tag(tags: Tags, name: str, groups: Optional[Sequence[str]] = None) -> Any:
+    """The first value of tag ``name`` (see iter_tags), or None."""
+    for _, value in iter_tags(tags, name, groups):
+        return value
+    return None
+
+
+def find_text(tags: Tags, name: str, groups: Optional[Sequence[str]] = None) -> Optional[str]:
+    """Like find_tag, but only a non-empty string value counts."""
+    for _, value in iter_tags(tags, name, groups):
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+# ExifTool reads PNG tEXt as Windows-1252 ("Latin"), so raw UTF-8 written by many tools comes
+# back as e.g. 'ãƒ†ã‚¹ãƒˆ' for 'テスト'. Map every character back to the byte it came from.
+_CP1252_TO_BYTE = {}
+for _b in range(256):
+    _CP1252_TO_BYTE[chr(_b)] = _b  # Latin-1 identity (also covers bytes cp1252 leaves undefined)
+for _b in range(0x80, 0xA0):
+    try:
+        _CP1252_TO_BYTE[bytes([_b]).decode("cp1252")] = _b
+    except UnicodeDecodeError:
+        pass
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 bytes decoded as Latin-1/cp1252. Text that is not such mojibake
+    (plain ASCII, genuine Latin-1 like 'café', real Unicode) is returned unchanged."""
+    if not text or text.isascii():
+        return text
+    raw = bytearray()
+    for ch in text:
+        b = _CP1252_TO_BYTE.get(ch)
+        if b is None:
+            return text  # a character outside cp1252: already proper Unicode
+        raw.append(b)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return text

@@ -1,0 +1,125 @@
+"""Generation data hidden in pixels ("stealth pnginfo"), which ExifTool cannot see.
+
+The A1111 stealth-pnginfo extension (and NovelAI) write the infotext into the least
+significant bits of the alpha channel (``stealth_pnginfo``, gzipped: ``stealth_pngcomp``) or
+of the RGB channels (``stealth_rgbinfo``/``stealth_rgbcomp``), column by column: x outer,
+y inner. The bit stream is a 15-byte signature, a 32-bit big-endian payload length in bits,
+then the payload. Pillow decodes the pixels; numpy picks the bits.
+
+Only called for PNG/WebP files in which no text metadata was found, so the common case
+never pays for decoding pixels.
+"""
+from __future__ import annotations
+
+import gzip
+import logging
+import zlib
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+# The key under which stealth text joins a file's tag dict for the parsers.
+STEALTH_TAG = "Stealth:Parameters"
+
+_SIGNATURE_BITS = 15 * 8
+_LENGTH_BITS = 32
+_ALPHA_SIGNATURES = {b"stealth_pnginfo": False, b"stealth_pngcomp": True}
+_RGB_SIGNATURES = {b"stealth_rgbinfo": False, b"stealth_rgbcomp": True}
+# A payload longer than this is not a prompt but noise that happened to match.
+_MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StealthText:
+    signature: str
+    text: str
+
+
+def _bits_column_major(channel_lsb: np.ndarray, count: int) -> np.ndarray:
+    """The first ``count`` bits of an (h, w[, c]) LSB array read x outer, y inner[, c inner]."""
+    h = channel_lsb.shape[0]
+    per_column = h * (channel_lsb.shape[2] if channel_lsb.ndim == 3 else 1)
+    columns = min(channel_lsb.shape[1], -(-count // per_column))
+    part = channel_lsb[:, :columns]
+    part = np.swapaxes(part, 0, 1)  # (columns, h[, c])
+    return part.reshape(-1)[:count]
+
+
+def _decode(lsb: np.ndarray, signatures: dict) -> Optional[StealthText]:
+    total = lsb.size
+    if total < _SIGNATURE_BITS + _LENGTH_BITS:
+        return None
+    head = np.packbits(_bits_column_major(lsb, _SIGNATURE_BITS + _LENGTH_BITS)).tobytes()
+    signature = head[:15]
+    if signature not in signatures:
+        return None
+    length_bits = int.from_bytes(head[15:19], "big")
+    if length_bits <= 0 or length_bits > min(total - _SIGNATURE_BITS - _LENGTH_BITS, _MAX_PAYLOAD_BYTES * 8):
+        logger.debug("stealth signature %s with impossible length %d", signature, length_bits)
+        return None
+    bits = _bits_column_major(lsb, _SIGNATURE_BITS + _LENGTH_BITS + length_bits)
+    payload = np.packbits(bits[_SIGNATURE_BITS + _LENGTH_BITS:]).tobytes()
+    if signatures[signature]:
+        try:
+            payload = gzip.decompress(payload)
+        except (OSError, EOFError, zlib.error) as exc:
+            logger.debug("stealth payload does not decompress: %s", exc)
+            return None
+    return StealthText(signature.decode(), payload.decode("utf-8", errors="replace"))
+
+
+def read_stealth_text(path: str) -> Optional[StealthText]:
+    """The stealth text of an image, or None (also for unreadable or odd images)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            img.load()
+            mode = img.mode
+            has_alpha = mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info)
+            if has_alpha:
+                alpha = np.asarray(img.convert("RGBA").getchannel("A")) if mode not in ("RGBA", "LA") \
+                    else np.asarray(img.getchannel("A"))
+                found = _decode(alpha & 1, _ALPHA_SIGNATURES)
+                if found:
+                    return found
+            if mode in ("RGB", "RGBA"):
+                rgb = np.asarray(img.convert("RGB") if mode != "RGB" else img)
+                return _decode(rgb & 1, _RGB_SIGNATURES)
+    except Exception as exc:  # noqa: BLE001 - a broken image simply has no stealth data
+        logger.debug("no stealth data read from %s: %r", path, exc)
+    return None
+
+
+def embed_stealth_text(img, text: str, *, compress: bool = False, channel: str = "alpha"):
+    """Write ``text`` into a Pillow image the way the stealth-pnginfo extension does (for
+    tests and sample images). Returns a new image (RGBA for alpha, RGB for rgb)."""
+    from PIL import Image
+
+    data = text.encode("utf-8")
+    if compress:
+        data = gzip.compress(data)
+    if channel == "alpha":
+        signature = b"stealth_pngcomp" if compress else b"stealth_pnginfo"
+        img = img.convert("RGBA")
+    else:
+        signature = b"stealth_rgbcomp" if compress else b"stealth_rgbinfo"
+        img = img.convert("RGB")
+    payload_bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8))
+    bits = np.concatenate([
+        np.unpackbits(np.frombuffer(signature, dtype=np.uint8)),
+        np.unpackbits(np.frombuffer(len(payload_bits).to_bytes(4, "big"), dtype=np.uint8)),
+        payload_bits,
+    ])
+    arr = np.array(img)
+    target = arr[:, :, 3:4] if channel == "alpha" else arr[:, :, :3]
+    h, w, c = target.shape
+    if bits.size > h * w * c:
+        raise ValueError("image too small for the text")
+    flat = np.swapaxes(target, 0, 1).reshape(-1).copy()  # x outer, y inner, c inner
+    flat[:bits.size] = (flat[:bits.size] & 0xFE) | bits
+    target[...] = np.swapaxes(flat.reshape(w, h, c), 0, 1)
+    return Image.fromarray(arr, img.mode)

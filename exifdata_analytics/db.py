@@ -53,6 +53,7 @@ class ImageRecord:
     clip_skip: Optional[int]
     params_json: Optional[str]
     raw_json: Optional[str]
+    extra_json: Optional[str]
     created_at: Optional[str]
     parse_status: str
     error: Optional[str]
@@ -91,6 +92,7 @@ CREATE TABLE images (
     clip_skip          INTEGER,
     params_json        TEXT,
     raw_json           TEXT,
+    extra_json         TEXT,  -- tags our own readers found where ExifTool cannot look (stealth pixels)
     created_at         TEXT,
     parse_status       TEXT NOT NULL,
     error              TEXT,
@@ -349,14 +351,14 @@ def file_states_under(con: sqlite3.Connection, root: str, recursive: bool) -> di
 
 
 def iter_raw(con: sqlite3.Connection, root: Optional[str] = None, chunk: int = 1000) -> Iterator[list[sqlite3.Row]]:
-    """Rows (id, path, mtime_ns, raw_json) in chunks of ``chunk``, by id, optionally under a folder."""
+    """Rows (id, path, mtime_ns, raw_json, extra_json) in chunks of ``chunk``, by id, optionally under a folder."""
     where, args = ("1", [])
     if root:
         where, args = _under_clause(root)
     last_id = 0
     while True:
         rows = con.execute(
-            f"SELECT id, path, mtime_ns, raw_json FROM images WHERE id > ? AND {where} ORDER BY id LIMIT ?",
+            f"SELECT id, path, mtime_ns, raw_json, extra_json FROM images WHERE id > ? AND {where} ORDER BY id LIMIT ?",
             [last_id, *args, chunk]).fetchall()
         if not rows:
             return

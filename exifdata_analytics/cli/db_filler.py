@@ -1,0 +1,192 @@
+"""DB_filler.py: index a folder of images into the SQLite database."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from ..config import Settings, load_settings
+from ..filler import FillInterrupted, FillOptions, FillSummary, ReparseSummary, fill, reparse
+from ..logs import setup_logging
+from .common import (EXIT_INTERRUPTED, EXIT_OK, UsageError, ask, ask_yes_no,
+                     install_sigterm_as_interrupt, run_cli, strip_quotes)
+
+logger = logging.getLogger(__name__)
+
+LOG_NAME = "DB_filler_LOG.txt"
+PROMPT_DIR = "Enter the directory to update the database with:"
+PROMPT_RECURSIVE = "Include subfolders? (yes/no):"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="DB_filler.py",
+        description="Read the generation parameters of every image in a folder (ExifTool) and store "
+                    "them in the SQLite database. Without DIR, asks for the folder and for subfolders.",
+    )
+    p.add_argument("dir", nargs="?", metavar="DIR", help="folder of images to index")
+    p.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
+    p.add_argument("--db", metavar="PATH", help="database file (default: [Database] db_name of config.ini)")
+    p.add_argument("--config", metavar="PATH", help="config file (default: config.ini next to the scripts)")
+    p.add_argument("--workers", type=int, metavar="N", help="ExifTool processes (default: [Processing] max_workers)")
+    p.add_argument("--batch-size", type=int, metavar="N", help="files per ExifTool call and DB transaction "
+                                                               "(default: [Processing] batch_size)")
+    p.add_argument("-y", "--yes", action="store_true", help="never prompt (DIR is then required)")
+    p.add_argument("--force", action="store_true", help="re-extract files even when unchanged")
+    p.add_argument("--dry-run", action="store_true", help="report what would be done, write nothing")
+    p.add_argument("--prune", action="store_true", help="remove rows of files that no longer exist under DIR")
+    p.add_argument("--reparse", action="store_true",
+                   help="re-run the parsers over the stored ExifTool JSON, without ExifTool "
+                        "(all rows, or those under DIR)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("-v", "--verbose", action="store_true", help="more detail on the console and in the log")
+    return p
+
+
+class _Bar:
+    """tqdm bar fed by the library's progress callback (total known only at the first call)."""
+
+    def __init__(self, enabled: bool, desc: str):
+        self.enabled = enabled
+        self.desc = desc
+        self.bar = None
+        self.last = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            # disable=None: no bar when stderr is not a terminal (logs, CI)
+            self.bar = tqdm(total=total, desc=self.desc, unit="file", disable=None, dynamic_ncols=True)
+        self.bar.update(done - self.last)
+        self.last = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _positive(value: Optional[int], name: str) -> Optional[int]:
+    if value is not None and value < 1:
+        raise UsageError(f"{name} must be at least 1")
+    return value
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def format_summary(s: FillSummary, recursive: bool, db_path: Path, log_path: Optional[Path]) -> str:
+    where = "with subfolders" if recursive else "without subfolders"
+    verb = "would be " if s.dry_run else ""
+    lines = [f"Scanned {s.root} ({where}): {_n(s.found)} image files"]
+    rows = [
+        (f"new ({verb}added)", s.new),
+        (f"changed ({verb}updated)", s.updated),
+        ("unchanged (skipped)", s.unchanged),
+    ]
+    if not s.dry_run:
+        rows += [
+            ("with generation data", s.with_generation_data),
+            ("without generation data", s.no_generation_data),
+            ("not recognised (unparsed)", s.unparsed),
+            ("errors", s.errors),
+        ]
+        if s.vanished:
+            rows.append(("vanished during the run", s.vanished))
+    if s.pruned:
+        rows.append(("removed (gone from the folder)", s.pruned))
+    elif s.prunable:
+        rows.append((f"gone from the folder ({'would be removed' if s.dry_run else 'kept; --prune removes'})",
+                     s.prunable))
+    if s.scan_problems:
+        rows.append(("folders/files that could not be read", s.scan_problems))
+    width = max(len(r[0]) for r in rows) + 1
+    lines += [f"  {label + ':':<{width}} {_n(value):>9}" for label, value in rows]
+    if s.generators:
+        lines.append("  generators: " + ", ".join(f"{k} {_n(v)}" for k, v in sorted(
+            s.generators.items(), key=lambda kv: (-kv[1], kv[0]))))
+    lines.append(f"  elapsed: {s.elapsed:.1f} s ({s.files_per_second:,.1f} files/s)")
+    if s.exiftool_restarts:
+        lines.append(f"  ExifTool restarts: {s.exiftool_restarts}")
+    lines.append(f"Database: {db_path}")
+    if (s.errors or s.scan_problems or s.unparsed) and log_path:
+        lines.append(f"Details of skipped and failed files: {log_path}")
+    return "\n".join(lines)
+
+
+def format_reparse(s: ReparseSummary, db_path: Path) -> str:
+    return "\n".join([
+        f"Re-parsed {_n(s.rows)} rows of {db_path} in {s.elapsed:.1f} s (no ExifTool)",
+        f"  with generation data: {_n(s.ok)}; without: {_n(s.no_generation_data)}; "
+        f"unparsed: {_n(s.unparsed)}; errors: {_n(s.errors)}",
+        f"  rows whose status changed: {_n(s.changed_status)}"
+        + (f"; rows without stored ExifTool JSON (left as they were): {_n(s.skipped_without_raw)}"
+           if s.skipped_without_raw else ""),
+    ])
+
+
+def _resolve_target(args: argparse.Namespace) -> tuple[Optional[str], bool]:
+    """DIR and recursion from the arguments, or from the original's two questions."""
+    if args.dir is not None:
+        return strip_quotes(args.dir), args.recursive
+    if args.reparse:
+        return None, args.recursive
+    if args.yes:
+        raise UsageError("DIR is required with --yes (e.g. DB_filler.py ./images -r -y)")
+    folder = strip_quotes(ask(PROMPT_DIR))
+    if not folder:
+        raise UsageError("no directory given")
+    recursive = args.recursive or ask_yes_no(PROMPT_RECURSIVE)
+    return folder, recursive
+
+
+def _run(args: argparse.Namespace, settings: Settings, log_path: Optional[Path]) -> int:
+    db_path = Path(args.db).expanduser() if args.db else settings.db_path
+    workers = _positive(args.workers, "--workers") or settings.max_workers
+    batch_size = _positive(args.batch_size, "--batch-size") or settings.batch_size
+    folder, recursive = _resolve_target(args)
+    bar = _Bar(enabled=not args.no_progress, desc="Re-parsing" if args.reparse else "Processing images")
+    try:
+        if args.reparse:
+            result = reparse(db_path, folder, progress=bar)
+            bar.close()
+            print(format_reparse(result, db_path))
+            return EXIT_OK
+        options = FillOptions(root=folder, recursive=recursive, db_path=db_path, workers=workers,
+                              batch_size=batch_size, force=args.force, dry_run=args.dry_run, prune=args.prune)
+        try:
+            summary = fill(options, progress=bar)
+        except FillInterrupted as stop:
+            bar.close()
+            print(format_summary(stop.summary, recursive, db_path, log_path))
+            print(f"Interrupted: the {_n(stop.summary.processed)} files finished so far are stored. "
+                  "Run the same command again to resume.", file=sys.stderr)
+            return EXIT_INTERRUPTED
+    finally:
+        bar.close()
+    print(format_summary(summary, recursive, db_path, log_path))
+    if summary.found == 0:
+        print("No image files found in the specified directory.")
+    elif args.dry_run:
+        print("Dry run: nothing was written.")
+    else:
+        print("Database update completed successfully.")
+    return EXIT_OK
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    install_sigterm_as_interrupt()
+
+    def body() -> int:
+        settings = load_settings(Path(args.config) if args.config else None)
+        log_path = setup_logging(settings.logging_dir, LOG_NAME, args.verbose)
+        logger.info("DB_filler.py %s", " ".join(sys.argv[1:] if argv is None else argv))
+        return _run(args, settings, log_path)
+
+    return run_cli(body, log_hint="LOG_files/" + LOG_NAME)

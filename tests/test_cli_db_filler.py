@@ -1,0 +1,181 @@
+"""DB_filler.py as users run it: flags, piped answers to its prompts, exit codes, interrupts."""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from exifdata_analytics.samples import a1111_infotext, write_png
+from tests.conftest import PROJECT_DIR, rows, run_script
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "imgs"
+    (root / "sub").mkdir(parents=True)
+    write_png(root / "a.png", {"parameters": a1111_infotext("a cat", "dog", {"Steps": 20, "Sampler": "Euler", "Seed": 1})})
+    write_png(root / "sub" / "a.png", {"parameters": a1111_infotext("a cow", None, {"Steps": 9, "Sampler": "DDIM", "Seed": 2})})
+    write_png(root / "plain.png")
+    return root
+
+
+def test_flags_index_a_folder_and_print_a_summary(folder, db_path, config_path):
+    out = run_script("DB_filler.py", str(folder), "-r", "-y", "--db", str(db_path), "--config", str(config_path),
+                     "--no-progress")
+    assert out.returncode == 0, out.stderr
+    assert "3 image files" in out.stdout and "Database update completed successfully." in out.stdout
+    assert "with generation data:" in out.stdout and "files/s" in out.stdout
+    assert sorted(r["prompt"] or "" for r in rows(db_path)) == ["", "a cat", "a cow"]
+    # the log goes to the folder named in config.ini
+    assert (config_path.parent / "logs" / "DB_filler_LOG.txt").exists()
+
+
+def test_piped_answers_to_the_original_prompts(folder, db_path, config_path):
+    out = run_script("DB_filler.py", "--db", str(db_path), "--config", str(config_path), "--no-progress",
+                     input=f"{folder}\nyes\n")
+    assert out.returncode == 0, out.stderr
+    assert "Enter the directory to update the database with:" in out.stdout
+    assert "Include subfolders? (yes/no):" in out.stdout
+    assert len(rows(db_path)) == 3
+
+
+def test_answering_no_to_subfolders_and_a_quoted_path(folder, db_path, config_path):
+    out = run_script("DB_filler.py", "--db", str(db_path), "--config", str(config_path), "--no-progress",
+                     input=f'"{folder}"\nno\n')
+    assert out.returncode == 0, out.stderr
+    assert len(rows(db_path)) == 2
+
+
+def test_end_of_input_at_a_prompt_is_a_usage_error(db_path, config_path):
+    out = run_script("DB_filler.py", "--db", str(db_path), "--config", str(config_path), input="")
+    assert out.returncode == 2
+    assert "standard input ended" in out.stderr
+
+
+def test_yes_without_a_folder_is_a_usage_error(db_path, config_path):
+    out = run_script("DB_filler.py", "-y", "--db", str(db_path), "--config", str(config_path))
+    assert out.returncode == 2 and "DIR is required" in out.stderr
+
+
+def test_a_missing_folder_is_a_fatal_error_naming_it(tmp_path, db_path, config_path):
+    out = run_script("DB_filler.py", str(tmp_path / "nowhere"), "-y", "--db", str(db_path), "--config", str(config_path))
+    assert out.returncode == 1
+    assert "nowhere" in out.stderr and "does not exist" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_a_bad_config_value_is_a_fatal_error(folder, tmp_path):
+    cfg = tmp_path / "bad.ini"
+    cfg.write_text("[Processing]\nbatch_size = many # oops\n")
+    out = run_script("DB_filler.py", str(folder), "-y", "--config", str(cfg))
+    assert out.returncode == 1 and "batch_size" in out.stderr
+
+
+def test_a_database_that_is_not_sqlite_is_a_fatal_error(folder, tmp_path, config_path):
+    bogus = tmp_path / "x.db"
+    bogus.write_bytes(b"definitely not sqlite" * 50)
+    out = run_script("DB_filler.py", str(folder), "-y", "--db", str(bogus), "--config", str(config_path))
+    assert out.returncode == 1 and "not a usable SQLite database" in out.stderr
+    assert bogus.read_bytes() == b"definitely not sqlite" * 50
+
+
+def test_usage_errors_from_argparse_exit_2(config_path):
+    out = run_script("DB_filler.py", "--workers", "zero")
+    assert out.returncode == 2
+    out = run_script("DB_filler.py", ".", "-y", "--workers", "0", "--config", str(config_path))
+    assert out.returncode == 2 and "--workers" in out.stderr
+
+
+def test_missing_exiftool_is_a_fatal_error_with_install_instructions(folder, db_path, config_path):
+    env = {"PATH": os.path.dirname(sys.executable)}  # python but no exiftool
+    out = run_script("DB_filler.py", str(folder), "-y", "--db", str(db_path), "--config", str(config_path), env=env)
+    assert out.returncode == 1
+    assert "ExifTool not found" in out.stderr and "libimage-exiftool-perl" in out.stderr
+
+
+def test_rerun_on_unchanged_folder_needs_no_exiftool(folder, db_path, config_path):
+    first = run_script("DB_filler.py", str(folder), "-r", "-y", "--db", str(db_path), "--config", str(config_path))
+    assert first.returncode == 0
+    env = {"PATH": os.path.dirname(sys.executable)}  # exiftool is not reachable any more
+    again = run_script("DB_filler.py", str(folder), "-r", "-y", "--db", str(db_path), "--config", str(config_path),
+                       env=env)
+    assert again.returncode == 0, again.stderr
+    assert "unchanged (skipped):" in again.stdout and " 3\n" in again.stdout
+
+
+def test_dry_run_and_reparse_flags(folder, db_path, config_path):
+    dry = run_script("DB_filler.py", str(folder), "-r", "-y", "--dry-run", "--db", str(db_path), "--config", str(config_path))
+    assert dry.returncode == 0 and "Dry run" in dry.stdout and not db_path.exists()
+    run_script("DB_filler.py", str(folder), "-r", "-y", "--db", str(db_path), "--config", str(config_path))
+    rep = run_script("DB_filler.py", "--reparse", "-y", "--db", str(db_path), "--config", str(config_path))
+    assert rep.returncode == 0, rep.stderr
+    assert "Re-parsed 3 rows" in rep.stdout
+
+
+def _many_images(root: Path, n: int) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        write_png(root / f"{i:05d}.png", {"parameters": a1111_infotext(
+            f"image {i}", "bad", {"Steps": 20 + i % 10, "Sampler": "Euler a", "Seed": i})}, size=(16, 16), seed=i)
+
+
+def _wait_for_rows(db: Path, proc: subprocess.Popen, minimum: int, timeout: float = 60) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db.exists():
+            try:
+                con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+                n = con.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+                con.close()
+                if n >= minimum:
+                    return n
+            except sqlite3.Error:
+                pass
+        time.sleep(0.02)
+    return -1
+
+
+@pytest.mark.parametrize("sig, expected_code", [(signal.SIGINT, 130), (signal.SIGTERM, 130), (signal.SIGKILL, -9)])
+def test_interrupted_run_keeps_finished_batches_and_the_next_run_resumes(tmp_path, config_path, sig, expected_code):
+    root = tmp_path / "many"
+    _many_images(root, 600)
+    db = tmp_path / "int.db"
+    args = [sys.executable, str(PROJECT_DIR / "DB_filler.py"), str(root), "-y", "--db", str(db),
+            "--config", str(config_path), "--batch-size", "5", "--workers", "1", "--no-progress"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = _wait_for_rows(db, proc, 10)
+    if seen < 0:
+        proc.kill()
+        pytest.skip("the run finished before it could be interrupted")
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == expected_code, err
+    if sig != signal.SIGKILL:
+        assert "Run the same command again to resume" in err
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    stored = con.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+    assert 0 < stored < 600 and stored % 5 == 0  # whole batches only
+    con.close()
+    # no ExifTool left behind
+    time.sleep(0.3)
+    leftovers = subprocess.run(["pgrep", "-f", f"exiftool.*-stay_open"], capture_output=True, text=True).stdout.split()
+    assert not [pid for pid in leftovers if _parent_is(pid, proc.pid)]
+    again = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert f"unchanged (skipped):" in again.stdout
+    assert len(rows(db)) == 600
+
+
+def _parent_is(pid: str, parent: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return int(fh.read().rsplit(")", 1)[1].split()[1]) == parent
+    except (OSError, ValueError, IndexError):
+        return False

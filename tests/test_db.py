@@ -22,7 +22,7 @@ def _record(path: str, **over) -> db.ImageRecord:
                 mtime_ns=1, sha256="0" * 64, format="PNG", image_width=8, image_height=8, generator="A1111",
                 prompt="a cat", negative_prompt="blurry", steps=20, seed=1, sampler="Euler", scheduler=None,
                 cfg_scale=7.0, denoising_strength=None, width=512, height=512, model="m", model_hash=None,
-                vae=None, clip_skip=None, params_json="{}", raw_json="{}", created_at="2024-01-01",
+                vae=None, clip_skip=None, params_json="{}", raw_json="{}", extra_json=None, created_at="2024-01-01",
                 parse_status="ok", error=None, parser="a1111", indexed_at="2024-01-01T00:00:00+00:00")
     base.update(over)
     return db.ImageRecord(**base)

@@ -228,8 +228,8 @@ def build_record(entry: FileEntry, ft: FileTags, sha256: Optional[str], indexed_
     fmt = container_format(ft.tags, entry.path)
     cols, resources = parsed_columns(ft.tags, entry.mtime_ns, ft.error)
     extra = None
-    if ft.tags is not None and cols["parse_status"] in (STATUS_NO_METADATA, STATUS_UNPARSED):
-        # only files without readable text metadata pay for decoding pixels
+    if ft.tags is not None and cols["parse_status"] == STATUS_NO_METADATA:
+        # only files without any text metadata pay for decoding pixels
         extra = stealth_tags(entry.path, fmt)
         if extra:
             cols, resources = parsed_columns(merged_tags(ft.tags, extra), entry.mtime_ns, ft.error)

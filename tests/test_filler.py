@@ -257,3 +257,22 @@ def test_lora_resources_are_stored_per_image(sample_run):
 ])
 def test_exif_dates_become_iso_8601(raw, iso):
     assert exif_date_to_iso(raw) == iso
+
+
+def test_hostile_file_names_are_indexed_under_their_exact_paths(tmp_path):
+    from tests.test_exiftool_pool import HOSTILE_NAMES
+
+    folder = tmp_path / "-weird #folder "
+    folder.mkdir()
+    for i, name in enumerate(HOSTILE_NAMES):
+        write_png(folder / name, {"parameters": a1111_infotext(f"prompt {i}", None, {"Steps": i + 1, "Sampler": "Euler"})},
+                  seed=i)
+    dbp = tmp_path / "t.db"
+    result = _fill(folder, dbp)
+    n = len(HOSTILE_NAMES)
+    assert (result.found, result.errors, result.with_generation_data) == (n, 0, n)
+    stored = {r["file_name"]: r for r in rows(dbp)}
+    assert set(stored) == set(HOSTILE_NAMES)
+    for i, name in enumerate(HOSTILE_NAMES):
+        assert stored[name]["prompt"] == f"prompt {i}" and stored[name]["steps"] == i + 1
+        assert stored[name]["path"] == str(folder / name)

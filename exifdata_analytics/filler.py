@@ -24,15 +24,13 @@ from . import db
 from .exiftool import ExifToolPool, FileTags, MetadataReader
 from .parsers import STATUS_ERROR, STATUS_NO_METADATA, STATUS_OK, STATUS_UNPARSED, parse_tags
 from .parsers.base import Resource
-from .parsers.tags import find_tag, split_key
+from .parsers.tags import IndexedTags, find_tag
 from .scan import FileEntry, ScanProblems, iter_image_files, normalize_path
 from .stealth import STEALTH_TAG, read_stealth_text
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (files done so far, files to do)
-
-_HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -87,14 +85,8 @@ class FillInterrupted(KeyboardInterrupt):
 # -- per-file work -------------------------------------------------------------------------
 
 def sha256_of(path: str) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        while True:
-            chunk = fh.read(_HASH_CHUNK)
-            if not chunk:
-                break
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()  # buffered, releases the GIL
 
 
 _FORMAT_NAMES = {"EXTENDED WEBP": "WEBP", "JPG": "JPEG", "TIF": "TIFF"}
@@ -179,6 +171,7 @@ def parsed_columns(tags: Optional[dict], mtime_ns: int, extraction_error: Option
         cols = dict(empty, parse_status=STATUS_ERROR, error=extraction_error or "no metadata could be read",
                     created_at=created_at(None, None, mtime_ns))
         return cols, ()
+    tags = IndexedTags(tags)
     outcome = parse_tags(tags)
     exif_error = find_tag(tags, "Error", ("ExifTool",))
     if outcome.status == STATUS_OK and outcome.params is not None:
@@ -225,15 +218,16 @@ def stealth_tags(path: str, fmt: Optional[str]) -> Optional[dict]:
 
 def build_record(entry: FileEntry, ft: FileTags, sha256: Optional[str], indexed_at: str
                  ) -> tuple[db.ImageRecord, tuple[Resource, ...]]:
-    fmt = container_format(ft.tags, entry.path)
-    cols, resources = parsed_columns(ft.tags, entry.mtime_ns, ft.error)
+    tags = IndexedTags(ft.tags) if ft.tags is not None else None
+    fmt = container_format(tags, entry.path)
+    cols, resources = parsed_columns(tags, entry.mtime_ns, ft.error)
     extra = None
-    if ft.tags is not None and cols["parse_status"] == STATUS_NO_METADATA:
+    if tags is not None and cols["parse_status"] == STATUS_NO_METADATA:
         # only files without any text metadata pay for decoding pixels
         extra = stealth_tags(entry.path, fmt)
         if extra:
-            cols, resources = parsed_columns(merged_tags(ft.tags, extra), entry.mtime_ns, ft.error)
-    width, height = pixel_size(ft.tags)
+            cols, resources = parsed_columns(merged_tags(tags, extra), entry.mtime_ns, ft.error)
+    width, height = pixel_size(tags)
     record = db.ImageRecord(
         path=entry.path, file_name=os.path.basename(entry.path), folder=os.path.dirname(entry.path),
         size_bytes=entry.size, mtime_ns=entry.mtime_ns, sha256=sha256,

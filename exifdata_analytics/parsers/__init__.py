@@ -20,7 +20,7 @@ from .base import (
     Resource,
     Tags,
 )
-from .tags import repair_mojibake, split_key
+from .tags import IndexedTags, repair_mojibake, split_key
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +43,9 @@ GENERATION_HINT_TAGS = frozenset(
 _TEXT_REPAIR_GROUPS = frozenset({"png", "png-text", "png-itxt"})
 
 
-def normalize_tags(tags: Tags) -> dict[str, Any]:
+def normalize_tags(tags: Tags) -> IndexedTags:
     """Tags with PNG text mojibake repaired; everything else as ExifTool gave it."""
-    out = {}
+    out = IndexedTags()
     for key, value in tags.items():
         if isinstance(value, str) and split_key(key)[0].lower() in _TEXT_REPAIR_GROUPS:
             value = repair_mojibake(value)

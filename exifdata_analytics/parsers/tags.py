@@ -15,21 +15,53 @@ def split_key(key: str) -> tuple[str, str]:
     return (parts[0] if len(parts) > 1 else ""), parts[-1]
 
 
+class IndexedTags(dict):
+    """A tag dict that indexes its keys by lower-case tag name on first look-up, so the many
+    look-ups made per file cost one pass over its keys instead of one pass each."""
+
+    _index: Optional[dict] = None
+
+    def name_index(self) -> dict[str, list[tuple[int, str, str]]]:
+        if self._index is None:
+            index: dict[str, list[tuple[int, str, str]]] = {}
+            for key in self.keys():
+                group, tag = split_key(key)
+                index.setdefault(tag.lower(), []).append((key.count(":"), group.lower(), key))
+            for hits in index.values():
+                hits.sort(key=lambda h: h[0])
+            self._index = index
+        return self._index
+
+    def __setitem__(self, key, value):
+        self._index = None
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key):
+        self._index = None
+        super().__delitem__(key)
+
+    def update(self, *args, **kwargs):
+        self._index = None
+        super().update(*args, **kwargs)
+
+
 def iter_tags(tags: Tags, name: str, groups: Optional[Sequence[str]] = None) -> Iterator[tuple[str, Any]]:
     """Every (key, value) whose tag name is ``name`` (case-insensitive), optionally only in
     the given family-1 groups; the primary copy comes before ``Copy1``, ``Copy2``…"""
     wanted = name.lower()
     group_set = {g.lower() for g in groups} if groups else None
-    hits = []
-    for key, value in tags.items():
-        group, tag = split_key(key)
-        if tag.lower() != wanted:
-            continue
-        if group_set is not None and group.lower() not in group_set:
-            continue
-        hits.append((key.count(":"), key, value))
-    for _, key, value in sorted(hits, key=lambda h: h[0]):
-        yield key, value
+    if isinstance(tags, IndexedTags):
+        hits = tags.name_index().get(wanted, ())
+    else:
+        hits = []
+        for key in tags.keys():
+            group, tag = split_key(key)
+            if tag.lower() == wanted:
+                hits.append((key.count(":"), group.lower(), key))
+        hits.sort(key=lambda h: h[0])
+    for _, group, key in hits:
+        if group_set is None or group in group_set:
+            yield key, tags[key]
 
 
 def find_tag(tags: Tags, name: str, groups: Optional[Sequence[str]] = None) -> Any:

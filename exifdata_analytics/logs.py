@@ -35,6 +35,8 @@ def setup_logging(logging_dir: Optional[Path], log_name: str, verbose: bool = Fa
 
     console = TqdmConsoleHandler()
     console.setLevel(logging.INFO if verbose else logging.WARNING)
+    # records logged with extra={"console": False} go to the file only (the CLI already told the user)
+    console.addFilter(lambda record: getattr(record, "console", True))
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     console._exifdata = True  # type: ignore[attr-defined]
     root.addHandler(console)

@@ -16,6 +16,9 @@ EXIT_FATAL = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
+# logging extra for messages the CLI prints itself: into the log file, not twice on the console
+FILE_ONLY = {"console": False}
+
 
 class UsageError(Exception):
     """The invocation itself is wrong (exit 2)."""
@@ -74,14 +77,14 @@ def run_cli(body: Callable[[], int], log_hint: Optional[str] = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ExifDataError as exc:
-        logger.error("%s", exc)
+        logger.error("%s", exc, extra=FILE_ONLY)
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - last resort: name it, point at the log
-        logger.exception("unexpected error")
+        logger.exception("unexpected error", extra=FILE_ONLY)
         hint = f" (details in {log_hint})" if log_hint else ""
         print(f"error: unexpected {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
         return EXIT_FATAL

@@ -88,3 +88,29 @@ def run_cli(body: Callable[[], int], log_hint: Optional[str] = None) -> int:
         hint = f" (details in {log_hint})" if log_hint else ""
         print(f"error: unexpected {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
         return EXIT_FATAL
+
+
+class ProgressBar:
+    """A tqdm bar fed by the library's progress callback ``(done, total)``; the total is known
+    only at the first call. No bar when disabled or when stderr is not a terminal."""
+
+    def __init__(self, enabled: bool, desc: str, unit: str = "file"):
+        self.enabled, self.desc, self.unit = enabled, desc, unit
+        self.bar = None
+        self.last = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            # disable=None: no bar when stderr is not a terminal (logs, CI)
+            self.bar = tqdm(total=total, desc=self.desc, unit=self.unit, disable=None, dynamic_ncols=True)
+        self.bar.update(done - self.last)
+        self.last = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

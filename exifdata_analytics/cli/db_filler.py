@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 from ..config import Settings, load_settings
 from ..filler import FillInterrupted, FillOptions, FillSummary, ReparseSummary, fill, reparse
 from ..logs import setup_logging
-from .common import (EXIT_INTERRUPTED, EXIT_OK, UsageError, ask, ask_yes_no,
+from .common import (EXIT_INTERRUPTED, EXIT_OK, ProgressBar, UsageError, ask, ask_yes_no,
                      install_sigterm_as_interrupt, run_cli, strip_quotes)
 
 logger = logging.getLogger(__name__)
@@ -43,31 +43,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("-v", "--verbose", action="store_true", help="more detail on the console and in the log")
     return p
-
-
-class _Bar:
-    """tqdm bar fed by the library's progress callback (total known only at the first call)."""
-
-    def __init__(self, enabled: bool, desc: str):
-        self.enabled = enabled
-        self.desc = desc
-        self.bar = None
-        self.last = 0
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            # disable=None: no bar when stderr is not a terminal (logs, CI)
-            self.bar = tqdm(total=total, desc=self.desc, unit="file", disable=None, dynamic_ncols=True)
-        self.bar.update(done - self.last)
-        self.last = done
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _positive(value: Optional[int], name: str) -> Optional[int]:
@@ -150,7 +125,7 @@ def _run(args: argparse.Namespace, settings: Settings, log_path: Optional[Path])
     workers = _positive(args.workers, "--workers") or settings.max_workers
     batch_size = _positive(args.batch_size, "--batch-size") or settings.batch_size
     folder, recursive = _resolve_target(args)
-    bar = _Bar(enabled=not args.no_progress, desc="Re-parsing" if args.reparse else "Processing images")
+    bar = ProgressBar(enabled=not args.no_progress, desc="Re-parsing" if args.reparse else "Processing images")
     try:
         if args.reparse:
             result = reparse(db_path, folder, progress=bar)

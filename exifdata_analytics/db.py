@@ -301,6 +301,27 @@ def update_parsed(con: sqlite3.Connection, updates: Sequence[tuple[int, dict, Se
         raise
 
 
+def relink(con: sqlite3.Connection, moves: Sequence[tuple[int, str, str, int, int]]) -> list[bool]:
+    """Point rows at the new paths of moved files: (id, old path, new path, size, mtime_ns).
+    Keeps the id, the parsed data and the resources. One transaction; a row whose path
+    changed meanwhile is left alone (False)."""
+    done = []
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        for image_id, old_path, new_path, size, mtime_ns in moves:
+            cur = con.execute(
+                "UPDATE images SET path = ?, file_name = ?, folder = ?, size_bytes = ?, mtime_ns = ? "
+                "WHERE id = ? AND path = ?",
+                (new_path, os.path.basename(new_path), os.path.dirname(new_path), size, mtime_ns, image_id, old_path))
+            done.append(cur.rowcount == 1)
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    return done
+
+
 def delete_paths(con: sqlite3.Connection, paths: Iterable[str], chunk: int = 500) -> int:
     """Delete the rows of these paths (and, by cascade, their resources). One transaction."""
     paths = list(paths)

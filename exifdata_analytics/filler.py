@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -51,6 +52,7 @@ class FillSummary:
     found: int = 0
     new: int = 0
     updated: int = 0
+    moved: int = 0  # new paths re-linked to the row of a vanished file with the same content
     unchanged: int = 0
     with_generation_data: int = 0
     no_generation_data: int = 0
@@ -67,7 +69,7 @@ class FillSummary:
 
     @property
     def processed(self) -> int:
-        return self.new + self.updated
+        return self.new + self.updated + self.moved
 
     @property
     def files_per_second(self) -> float:
@@ -238,29 +240,133 @@ def build_record(entry: FileEntry, ft: FileTags, sha256: Optional[str], indexed_
 
 
 @dataclass(frozen=True)
+class Move:
+    """A new path whose content is that of a row whose file is gone: the file was moved."""
+
+    entry: FileEntry
+    image_id: int
+    old_path: str
+
+
+class MoveFinder:
+    """Finds, for new files, rows with the same content (sha256 and size) whose file no
+    longer exists, so a moved file is re-linked instead of read again. Thread-safe: one
+    read-only connection per worker thread."""
+
+    def __init__(self, db_path: Path):
+        self.db_path = db_path
+        self._local = threading.local()
+        self._connections: list = []
+        self._lock = threading.Lock()
+
+    def _con(self):
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = db.connect(self.db_path, readonly=True)
+            self._local.con = con
+            with self._lock:
+                self._connections.append(con)
+        return con
+
+    def find(self, candidates: Sequence[tuple[FileEntry, str]]) -> list[Move]:
+        if not candidates:
+            return []
+        by_digest: dict[str, list[FileEntry]] = {}
+        for entry, digest in candidates:
+            by_digest.setdefault(digest, []).append(entry)
+        digests = list(by_digest)
+        rows = self._con().execute(
+            f"SELECT id, path, size_bytes, sha256 FROM images WHERE sha256 IN ({','.join('?' for _ in digests)})",
+            digests).fetchall()
+        moves, claimed = [], set()
+        for row in rows:
+            if row["id"] in claimed or os.path.lexists(row["path"]):
+                continue  # a copy, not a move: the original is still there
+            for entry in by_digest.get(row["sha256"], []):
+                if entry.size == row["size_bytes"] and entry.path not in {m.entry.path for m in moves}:
+                    moves.append(Move(entry, row["id"], row["path"]))
+                    claimed.add(row["id"])
+                    break
+        return moves
+
+    def close(self) -> None:
+        with self._lock:
+            for con in self._connections:
+                con.close()
+            self._connections.clear()
+
+
+@dataclass(frozen=True)
 class _BatchResult:
     records: list
     vanished: int
+    moves: tuple[Move, ...] = ()
 
 
-def process_batch(reader: MetadataReader, entries: Sequence[FileEntry]) -> _BatchResult:
-    """Extract, hash and parse one batch (runs in a worker thread)."""
-    results = reader.read([e.path for e in entries])
-    indexed_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    records, vanished = [], 0
-    for entry, ft in zip(entries, results):
+def process_batch(reader: MetadataReader, entries: Sequence[FileEntry],
+                  move_finder: Optional[MoveFinder] = None, new_paths: frozenset = frozenset()) -> _BatchResult:
+    """Hash, extract and parse one batch (runs in a worker thread). New files whose content
+    belongs to a row whose file is gone come back as moves, without running ExifTool."""
+    digests: dict[str, Optional[str]] = {}
+    read_errors: dict[str, str] = {}
+    vanished = 0
+    present = []
+    for entry in entries:
         try:
-            digest = sha256_of(entry.path)
+            digests[entry.path] = sha256_of(entry.path)
         except FileNotFoundError:
             logger.warning("%s disappeared during the run; not stored", entry.path)
             vanished += 1
             continue
         except OSError as exc:
-            digest = None
-            if ft.error is None:
-                ft = replace(ft, error=f"cannot read file: {exc}")
-        records.append(build_record(entry, ft, digest, indexed_at))
-    return _BatchResult(records, vanished)
+            digests[entry.path] = None
+            read_errors[entry.path] = f"cannot read file: {exc}"
+        present.append(entry)
+    moves: list[Move] = []
+    if move_finder is not None:
+        moves = move_finder.find([(e, digests[e.path]) for e in present
+                                  if e.path in new_paths and digests.get(e.path)])
+    moved = {m.entry.path for m in moves}
+    to_read = [e for e in present if e.path not in moved]
+    results = reader.read([e.path for e in to_read]) if to_read else []
+    indexed_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    records = []
+    for entry, ft in zip(to_read, results):
+        if entry.path in read_errors and ft.error is None:
+            ft = replace(ft, error=read_errors[entry.path])
+        records.append(build_record(entry, ft, digests[entry.path], indexed_at))
+    return _BatchResult(records, vanished, tuple(moves))
+
+
+class _LazyReader:
+    """Starts the real reader (the ExifTool pool) on the first read, so a run that finds only
+    moved files starts no ExifTool at all."""
+
+    def __init__(self, factory: Callable[[], Any]):
+        self._factory = factory
+        self._reader = None
+        self._lock = threading.Lock()
+
+    def read(self, paths):
+        with self._lock:
+            if self._reader is None:
+                reader = self._factory()
+                reader.__enter__()
+                self._reader = reader
+        return self._reader.read(paths)
+
+    def abort_all(self) -> None:
+        abort = getattr(self._reader, "abort_all", None)
+        if abort:
+            abort()
+
+    @property
+    def restarts(self) -> int:
+        return getattr(self._reader, "restarts", 0)
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.__exit__(None, None, None)
 
 
 # -- the run -------------------------------------------------------------------------------
@@ -306,7 +412,7 @@ def fill(options: FillOptions, progress: Optional[Progress] = None,
         new = sum(1 for e in todo if e.path not in existing)
         return FillSummary(new=new, updated=len(todo) - new, elapsed=time.monotonic() - started, **counts)
 
-    tally = dict(new=0, updated=0, with_generation_data=0, no_generation_data=0, unparsed=0, errors=0,
+    tally = dict(new=0, updated=0, moved=0, with_generation_data=0, no_generation_data=0, unparsed=0, errors=0,
                  vanished=0, pruned=0)
     generators: dict[str, int] = {}
     restarts = 0
@@ -320,11 +426,16 @@ def fill(options: FillOptions, progress: Optional[Progress] = None,
             progress(0, len(todo))
         if todo:
             make_reader = reader_factory or (lambda n: ExifToolPool(workers=n))
-            with make_reader(options.workers) as reader:
-                try:
-                    _extract_all(con, reader, todo, existing, options, tally, generators, progress)
-                finally:
-                    restarts = getattr(reader, "restarts", 0)
+            reader = _LazyReader(lambda: make_reader(options.workers))
+            # --force means "read everything again", so no shortcut through moved rows then
+            move_finder = None if options.force else MoveFinder(options.db_path)
+            try:
+                _extract_all(con, reader, move_finder, todo, existing, options, tally, generators, progress)
+            finally:
+                restarts = reader.restarts
+                reader.close()
+                if move_finder is not None:
+                    move_finder.close()
         if options.prune and stale:
             tally["pruned"] = db.delete_paths(con, stale)
             logger.info("pruned %d rows of files no longer under %s", tally["pruned"], root)
@@ -337,9 +448,10 @@ def fill(options: FillOptions, progress: Optional[Progress] = None,
     return result
 
 
-def _extract_all(con, reader, todo, existing, options, tally, generators, progress) -> None:
+def _extract_all(con, reader, move_finder, todo, existing, options, tally, generators, progress) -> None:
     batch_size = max(1, options.batch_size)
     batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
+    new_paths = frozenset(e.path for e in todo if e.path not in existing)
     max_in_flight = max(1, options.workers) * 2
     done = 0
     pending: deque[Future] = deque()
@@ -348,11 +460,22 @@ def _extract_all(con, reader, todo, existing, options, tally, generators, progre
         next_batch = 0
         while next_batch < len(batches) or pending:
             while next_batch < len(batches) and len(pending) < max_in_flight:
-                pending.append(executor.submit(process_batch, reader, batches[next_batch]))
+                pending.append(executor.submit(process_batch, reader, batches[next_batch], move_finder, new_paths))
                 next_batch += 1
             result = pending.popleft().result()
             db.write_batch(con, result.records)
-            for record, _ in result.records:
+            records = list(result.records)
+            if result.moves:
+                relinked = db.relink(con, [(m.image_id, m.old_path, m.entry.path, m.entry.size, m.entry.mtime_ns)
+                                           for m in result.moves])
+                tally["moved"] += sum(relinked)
+                done += sum(relinked)
+                lost = [m.entry for m, ok in zip(result.moves, relinked) if not ok]
+                if lost:  # another batch re-linked that row first: read these files normally
+                    extra = process_batch(reader, lost).records
+                    db.write_batch(con, extra)
+                    records += extra
+            for record, _ in records:
                 tally["updated" if record.path in existing else "new"] += 1
                 status = record.parse_status
                 if status == STATUS_OK:
@@ -365,7 +488,7 @@ def _extract_all(con, reader, todo, existing, options, tally, generators, progre
                 else:
                     tally["errors"] += 1
             tally["vanished"] += result.vanished
-            done += len(result.records) + result.vanished
+            done += len(records) + result.vanished
             if progress:
                 progress(done, len(todo))
     except BaseException:

@@ -276,3 +276,36 @@ def test_hostile_file_names_are_indexed_under_their_exact_paths(tmp_path):
     for i, name in enumerate(HOSTILE_NAMES):
         assert stored[name]["prompt"] == f"prompt {i}" and stored[name]["steps"] == i + 1
         assert stored[name]["path"] == str(folder / name)
+
+
+def test_moved_files_are_re_linked_by_content_without_exiftool(tmp_path):
+    root = tmp_path / "imgs"
+    (root / "a").mkdir(parents=True)
+    (root / "b").mkdir()
+    text = a1111_infotext("a lion <lora:add_detail:0.7>", "blurry", {"Steps": 24, "Sampler": "Euler a", "Seed": 9})
+    write_png(root / "a" / "lion.png", {"parameters": text})
+    write_png(root / "a" / "stay.png", {"parameters": a1111_infotext("stays", None, {"Steps": 1})})
+    dbp = tmp_path / "t.db"
+    _fill(root, dbp)
+    before = row_by_name(dbp, "lion.png")
+    os.rename(root / "a" / "lion.png", root / "b" / "renamed.png")
+    moved = fill(FillOptions(root=str(root), recursive=True, db_path=dbp), reader_factory=_NoReader)
+    assert (moved.moved, moved.new, moved.unchanged, moved.errors) == (1, 0, 1, 0)
+    after = row_by_name(dbp, "renamed.png")
+    assert after["id"] == before["id"] and after["path"] == str(root / "b" / "renamed.png")
+    assert after["folder"] == str(root / "b") and (after["prompt"], after["steps"]) == (before["prompt"], 24)
+    assert rows(dbp, "SELECT * FROM images WHERE file_name = 'lion.png'") == []
+    con = db.connect(dbp)
+    assert [r.name for r in db.resources_of(con, after["path"])] == ["add_detail"]
+
+
+def test_a_copy_is_read_as_a_new_image_and_keeps_the_original_row(tmp_path):
+    root = tmp_path / "imgs"
+    root.mkdir()
+    write_png(root / "one.png", {"parameters": a1111_infotext("twin", None, {"Steps": 3})})
+    dbp = tmp_path / "t.db"
+    _fill(root, dbp)
+    (root / "two.png").write_bytes((root / "one.png").read_bytes())
+    again = _fill(root, dbp)
+    assert (again.new, again.moved) == (1, 0)
+    assert len({r["sha256"] for r in rows(dbp)}) == 1 and len(rows(dbp)) == 2

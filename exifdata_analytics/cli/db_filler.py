@@ -62,6 +62,7 @@ def format_summary(s: FillSummary, recursive: bool, db_path: Path, log_path: Opt
     rows = [
         (f"new ({verb}added)", s.new),
         (f"changed ({verb}updated)", s.updated),
+        *([("moved (re-linked by content)", s.moved)] if s.moved else []),
         ("unchanged (skipped)", s.unchanged),
     ]
     if not s.dry_run:

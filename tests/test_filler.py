@@ -49,8 +49,6 @@ def test_every_sample_file_gets_one_row_with_its_truth(sample_run):
         if not s.has_generation_data:
             assert r["parse_status"] == "no_metadata" and r["prompt"] is None, s.case
             continue
-        if s.generator == "ComfyUI":
-            continue  # the ComfyUI parser comes with its own issue; the raw JSON is kept
         assert r["parse_status"] == "ok", (s.case, r["error"])
         assert r["generator"] == s.generator, s.case
         for col in ("prompt", "negative_prompt", "steps", "seed", "sampler", "scheduler", "width", "height", "model"):
@@ -59,12 +57,12 @@ def test_every_sample_file_gets_one_row_with_its_truth(sample_run):
         assert r["cfg_scale"] == pytest.approx(s.cfg_scale), s.case
 
 
-def test_comfyui_images_are_kept_as_unparsed_with_their_raw_json(sample_run):
+def test_comfyui_images_keep_their_graph_in_raw_json(sample_run):
     root, samples, db_path, _ = sample_run
     comfy = [r for r in rows(db_path) if "ComfyUI_" in r["file_name"]]
     assert comfy
     for r in comfy:
-        assert r["parse_status"] in ("unparsed", "ok")
+        assert r["parse_status"] == "ok" and r["generator"] == "ComfyUI"
         assert "PNG:Prompt" in json.loads(r["raw_json"])
 
 

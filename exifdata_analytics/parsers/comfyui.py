@@ -1,0 +1,254 @@
+"""ComfyUI: the generation recipe read off the embedded graph (see ``comfyui_graph``).
+
+Where ComfyUI and its save nodes put the graph:
+
+* PNG text chunks ``prompt`` (API graph) and ``workflow`` (UI graph) -> ``PNG:Prompt``,
+  ``PNG:Workflow``;
+* animated WebP / JPEG savers: EXIF strings with a ``prompt:`` / ``workflow:`` prefix
+  (core SaveAnimatedWEBP: ``Model`` = ``prompt:{…}``, ``Make`` = ``workflow:{…}``; Save Image
+  Extended: ``Prompt: {…}`` in ``Make``, ``Workflow: {…}`` in ``ImageDescription``);
+* one JSON object ``{"prompt": …, "workflow": …}`` in EXIF ``UserComment`` or a video's
+  ``Comment`` (SaveImage+, VideoHelperSuite).
+
+The API graph is preferred; an image with only the UI workflow is converted to API form first.
+Save nodes that also write A1111 infotext (Comfy Image Saver, SaveImageWithMetaData…) can
+disagree with the graph — their text is built from the save node's own widgets, which need
+not be wired to the sampler — so the graph wins and the text only fills fields the graph
+leaves empty (a model hash only when the text names the same model).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import re
+from typing import Any, Optional
+
+from . import a1111
+from .base import GenerationParams, Parser, Resource, Tags
+from .comfyui_graph import CORE_WIDGETS, Graph, Trace, api_graph, is_ui_workflow, trace, workflow_to_api
+from .common import NotParsed, clean_text, json_object, model_stem
+from .tags import iter_tags
+
+logger = logging.getLogger(__name__)
+
+GENERATOR = "ComfyUI"
+
+# EXIF/XMP strings that ComfyUI savers fill with 'prompt:{…}' / 'workflow:{…}'.
+_PREFIXED_TAGS = ("Model", "Make", "ImageDescription", "UserComment", "Software", "Artist", "Copyright",
+                  "DocumentName", "XPComment", "Comment", "Description")
+_CONTAINER_TAGS = ("UserComment", "Comment", "Parameters", "Description", "ImageDescription")
+_PREFIX_RE = re.compile(r"^\s*(prompt|workflow)\s*:\s*(?=[{\[])", re.IGNORECASE)
+
+
+@dataclasses.dataclass(frozen=True)
+class GraphSource:
+    """The graph documents found in a file's tags, and where."""
+
+    api: Optional[Graph] = None
+    api_key: Optional[str] = None
+    workflow: Optional[dict] = None
+    workflow_key: Optional[str] = None
+    broken: Optional[str] = None  # why a graph-looking value could not be read
+
+
+def _decode(text: str) -> tuple[Any, Optional[str]]:
+    try:
+        return json.loads(text), None
+    except (ValueError, RecursionError) as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:160]
+
+
+def find_graphs(tags: Tags) -> GraphSource:
+    """Locate ComfyUI's API graph and UI workflow in ``tags`` (no tracing)."""
+    api = workflow = None
+    api_key = workflow_key = broken = None
+
+    def offer(kind: str, key: str, doc: Any) -> None:
+        nonlocal api, api_key, workflow, workflow_key
+        if isinstance(doc, str):
+            doc = json_object(doc)
+        if kind in ("prompt", "any") and api is None:
+            graph = api_graph(doc)
+            if graph is not None:
+                api, api_key = graph, key
+                return
+        if kind in ("workflow", "any") and workflow is None and is_ui_workflow(doc):
+            workflow, workflow_key = doc, key
+
+    for name, kind in (("Prompt", "prompt"), ("Workflow", "workflow")):
+        for key, value in iter_tags(tags, name):
+            text = clean_text(value)
+            if not text or not text.lstrip().startswith("{"):
+                continue
+            doc, error = _decode(text.strip())
+            if doc is None:
+                if "class_type" in text or '"nodes"' in text:
+                    broken = broken or f"{key} holds a ComfyUI graph that is not valid JSON ({error})"
+                continue
+            offer(kind, key, doc)
+    for name in _PREFIXED_TAGS:
+        for key, value in iter_tags(tags, name):
+            text = clean_text(value)
+            if not text:
+                continue
+            m = _PREFIX_RE.match(text)
+            if m is None:
+                continue
+            doc, error = _decode(text[m.end():].strip())
+            if doc is None:
+                broken = broken or f"{key} holds a ComfyUI {m.group(1).lower()} that is not valid JSON ({error})"
+                continue
+            offer(m.group(1).lower(), key, doc)
+    if api is None or workflow is None:
+        for name in _CONTAINER_TAGS:
+            for key, value in iter_tags(tags, name):
+                doc = json_object(clean_text(value))
+                if doc is None:
+                    continue
+                if not ("prompt" in doc or "workflow" in doc):
+                    offer("any", key, doc)  # the graph itself, unwrapped
+                    continue
+                if "prompt" in doc:
+                    offer("prompt", key, doc["prompt"])
+                if "workflow" in doc:
+                    offer("workflow", key, doc["workflow"])
+    return GraphSource(api, api_key, workflow, workflow_key, broken)
+
+
+def graph_params(tags: Tags, generator: str = GENERATOR) -> Optional[GenerationParams]:
+    """GenerationParams traced from the file's ComfyUI graph; None when there is no graph.
+    Raises NotParsed when a graph is there but yields no sampler (or cannot be read)."""
+    source = find_graphs(tags)
+    result: Optional[Trace] = None
+    used_key = None
+    graph: Optional[Graph] = None
+    workflow_only = False
+    if source.api is not None:
+        result, used_key, graph = trace(source.api), source.api_key, source.api
+    if result is None and source.workflow is not None:
+        converted = workflow_to_api(source.workflow)
+        if converted is not None:
+            result = trace(converted)
+            if result is not None:
+                used_key, graph, workflow_only = source.workflow_key, converted, source.api is None
+    if result is None:
+        if source.api is not None or source.workflow is not None:
+            where = ", ".join(k for k in (source.api_key, source.workflow_key) if k)
+            raise NotParsed(f"ComfyUI graph without a sampler node ({where})")
+        if source.broken:
+            raise NotParsed(source.broken)
+        return None
+    first = result.first
+    if all(v is None for v in (first.positive, first.negative, first.steps, first.seed, first.sampler, first.cfg,
+                               first.model, first.width)):
+        feeding = ", ".join(_feeding_classes(graph or {}, first.node_id)) or f"sampler {first.class_type}"
+        raise NotParsed(f"ComfyUI sampler settings come from nodes that do not store their values "
+                        f"({used_key}: {feeding})")
+    return _params(result, used_key or "", workflow_only, generator)
+
+
+def _feeding_classes(graph: Graph, node_id: str) -> list[str]:
+    """Classes of the not-core nodes up to two links above a node (to name them in an error)."""
+    classes: list[str] = []
+    frontier = [node_id]
+    for _hop in range(2):
+        nxt = []
+        for nid in frontier:
+            for value in (graph.get(nid) or {}).get("inputs", {}).values():
+                if isinstance(value, list) and len(value) == 2 and str(value[0]) in graph:
+                    src = str(value[0])
+                    nxt.append(src)
+                    cls = graph[src]["class_type"]
+                    if cls not in CORE_WIDGETS and cls not in classes:
+                        classes.append(cls)
+        frontier = nxt
+    return classes[:4]
+
+
+def _params(result: Trace, key: str, workflow_only: bool, generator: str) -> GenerationParams:
+    first = result.first
+    resources = []
+    for name, weight in first.loras:
+        stem = model_stem(name)
+        if stem:
+            resources.append(Resource(kind="lora", name=stem, weight=weight, source="ComfyUI graph"))
+    params: dict[str, Any] = {
+        "graph": key,
+        "samplers": [p.as_dict() for p in result.chain],
+    }
+    if workflow_only:
+        params["workflow_only"] = True
+    if result.other_samplers:
+        params["other_samplers"] = [p.as_dict() for p in result.other_samplers]
+    if first.model:
+        params["Model"] = first.model
+    if first.loras:
+        params["LoRAs"] = [{"name": n, "weight": w} for n, w in first.loras]
+    if result.vae:
+        params["VAE"] = result.vae
+    if result.clip_skip is not None:
+        params["Clip skip"] = result.clip_skip
+    if first.guidance is not None:
+        params["Guidance"] = first.guidance
+    if result.upscalers:
+        params["Upscalers"] = list(result.upscalers)
+    if len(result.chain) > 1:
+        last = result.chain[-1]
+        params["Passes"] = len(result.chain)
+        if last.denoise is not None:
+            params["Final pass denoise"] = last.denoise
+        if last.steps is not None:
+            params["Final pass steps"] = last.steps
+    return GenerationParams(
+        generator=generator, prompt=first.positive, negative_prompt=first.negative,
+        steps=first.steps, seed=first.seed, sampler=first.sampler, scheduler=first.scheduler,
+        cfg_scale=first.cfg, denoising_strength=first.denoise, width=first.width, height=first.height,
+        model=first.model, vae=result.vae, clip_skip=result.clip_skip,
+        params=params, resources=tuple(resources),
+    )
+
+
+# ---- filling gaps from another source -------------------------------------------------------------
+
+_FILLABLE = ("prompt", "negative_prompt", "steps", "seed", "sampler", "scheduler", "cfg_scale",
+             "denoising_strength", "width", "height", "model", "vae", "clip_skip")
+
+
+def same_model(a: Optional[str], b: Optional[str]) -> bool:
+    """Whether two model names denote the same file ('x.safetensors' == 'models/x')."""
+    return bool(a and b) and (model_stem(a) or "").lower() == (model_stem(b) or "").lower()
+
+
+def fill_gaps(primary: GenerationParams, secondary: Optional[GenerationParams],
+              label: str) -> GenerationParams:
+    """``primary`` with its empty columns taken from ``secondary``; the secondary's params go
+    under ``label``. A model hash is taken only for the same model (or when none is known)."""
+    if secondary is None:
+        return primary
+    changes: dict[str, Any] = {}
+    for name in _FILLABLE:
+        if getattr(primary, name) in (None, "") and getattr(secondary, name) not in (None, ""):
+            changes[name] = getattr(secondary, name)
+    model = changes.get("model", primary.model)
+    if primary.model_hash is None and secondary.model_hash and (
+            model is None or secondary.model is None or same_model(model, secondary.model)):
+        changes["model_hash"] = secondary.model_hash
+    params = dict(primary.params)
+    params[label] = dict(secondary.params)
+    changes["params"] = params
+    known = {(r.kind, r.name.lower()) for r in primary.resources}
+    extra = tuple(r for r in secondary.resources if (r.kind, r.name.lower()) not in known)
+    if extra:
+        changes["resources"] = primary.resources + extra
+    return dataclasses.replace(primary, **changes)
+
+
+def parse(tags: Tags) -> Optional[GenerationParams]:
+    params = graph_params(tags)
+    if params is None:
+        return None
+    return fill_gaps(params, a1111.parse(tags), "infotext")
+
+
+PARSER = Parser("comfyui", parse)

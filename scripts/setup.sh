@@ -53,4 +53,14 @@ MSG
         exit 1
     fi
 fi
+# 4. For the test suite only: a headless browser for the HTML report's render test (optional:
+#    without it that one test is skipped)
+if [ "$(basename "$REQ")" = requirements-dev.txt ] && ! command -v chromium >/dev/null 2>&1; then
+    if is_root && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing chromium for the HTML render test"
+        apt_install chromium || echo "setup: chromium could not be installed; the HTML render test will be skipped"
+    else
+        echo "setup: no chromium; the HTML render test will be skipped (Debian/Ubuntu: sudo apt-get install chromium)"
+    fi
+fi
 echo "setup: ready ($("$VENV/bin/python" --version), ExifTool $(exiftool -ver))"

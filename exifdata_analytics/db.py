@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
@@ -162,6 +163,7 @@ def connect(path: os.PathLike | str, *, readonly: bool = False) -> sqlite3.Conne
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseError(f"cannot create the folder for database {path}: {exc}") from None
+    con = None
     try:
         if readonly:
             con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None,
@@ -175,7 +177,32 @@ def connect(path: os.PathLike | str, *, readonly: bool = False) -> sqlite3.Conne
         else:
             check_version(con)
     except sqlite3.DatabaseError as exc:
+        if con is not None:
+            con.close()
+        if readonly and "unable to open" in str(exc) and _unwritable_folder_without_wal(path):
+            return _connect_immutable(path)
         raise DatabaseError(_explain(path, exc)) from None
+    return con
+
+
+def _unwritable_folder_without_wal(path: Path) -> bool:
+    folder = path.resolve().parent
+    return not os.access(folder, os.W_OK) and not Path(str(path) + "-wal").exists()
+
+
+def _connect_immutable(path: Path) -> sqlite3.Connection:
+    """Read a WAL database in a folder we cannot write (an archive, a read-only mount).
+    SQLite needs to create <db>-shm to read WAL files; with no -wal file left behind and a
+    folder nobody here can write, the file cannot change under us, so it is read as immutable."""
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, isolation_level=None,
+                              check_same_thread=False)
+        con.row_factory = sqlite3.Row
+        _configure(con, True)
+        check_version(con)
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(_explain(path, exc)) from None
+    logger.info("database %s is in a read-only folder: opened as immutable", path)
     return con
 
 
@@ -187,8 +214,14 @@ def _explain(path: Path, exc: sqlite3.Error) -> str:
         return f"database {path} is read-only ({msg}); check the file's permissions or pass another --db"
     if "locked" in msg or "busy" in msg:
         return f"database {path} is locked by another program ({msg}); wait for it to finish and retry"
+    if "unable to open" in msg:
+        return (f"cannot open database {path} ({msg}); check that its folder exists and is writable "
+                f"(SQLite creates {path.name}-wal and {path.name}-shm beside it) or pass another --db")
     if "disk" in msg and "full" in msg:
         return f"the disk holding {path} is full ({msg}); free some space and run again (finished batches are kept)"
+    if "disk I/O error" in msg:
+        return (f"cannot write database {path} ({msg}): the disk may be full, failing or removed, or a file size "
+                "limit was reached; check it and run again (finished batches are kept)")
     return f"database error on {path}: {msg}"
 
 
@@ -246,12 +279,25 @@ _UPSERT_SQL = (
 )
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _sqlite_int(value):
     """SQLite integers are signed 64-bit; ComfyUI seeds can exceed that. Keep such values
-    exactly, as text, rather than failing the batch."""
+    exactly, as text, rather than failing the batch. Text with a lone surrogate (JSON metadata
+    may escape half an emoji: "\\ud83d") cannot be UTF-8 encoded: it is stored with U+FFFD."""
     if isinstance(value, int) and not (_INT64_MIN <= value <= _INT64_MAX):
         return str(value)
+    if isinstance(value, str) and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return _LONE_SURROGATE.sub("\ufffd", value)
     return value
+
+
+def _resource_row(image_id: int, r: Resource) -> tuple:
+    return (image_id, *(_sqlite_int(v) for v in (r.kind, r.name, r.hash, r.weight, r.source)))
 
 
 def _row(record: ImageRecord) -> tuple:
@@ -270,7 +316,7 @@ def write_batch(con: sqlite3.Connection, records: Sequence[tuple[ImageRecord, Se
         con.executemany("DELETE FROM resources WHERE image_id = ?", [(i,) for i in image_id_list])
         con.executemany(
             "INSERT INTO resources (image_id, kind, name, hash, weight, source) VALUES (?, ?, ?, ?, ?, ?)",
-            [(ids[rec.path], r.kind, r.name, r.hash, r.weight, r.source) for rec, res in records for r in res],
+            [_resource_row(ids[rec.path], r) for rec, res in records for r in res],
         )
         con.execute("COMMIT")
     except BaseException:
@@ -292,7 +338,7 @@ def update_parsed(con: sqlite3.Connection, updates: Sequence[tuple[int, dict, Se
         con.executemany("DELETE FROM resources WHERE image_id = ?", [(u[0],) for u in updates])
         con.executemany(
             "INSERT INTO resources (image_id, kind, name, hash, weight, source) VALUES (?, ?, ?, ?, ?, ?)",
-            [(image_id, r.kind, r.name, r.hash, r.weight, r.source) for image_id, _, res in updates for r in res],
+            [_resource_row(image_id, r) for image_id, _, res in updates for r in res],
         )
         con.execute("COMMIT")
     except BaseException:
@@ -354,6 +400,10 @@ def image_ids(con: sqlite3.Connection, paths: Sequence[str], chunk: int = 500) -
 def _under_clause(root: str) -> tuple[str, list]:
     """A WHERE clause selecting paths under folder ``root`` that can use the path index:
     every path below ``root`` sorts between ``root + sep`` and the next character after sep."""
+    try:
+        root.encode("utf-8")
+    except UnicodeEncodeError:
+        return "0", []  # every stored path is UTF-8: nothing lies under a folder whose name is not
     root = root.rstrip(os.sep) or os.sep
     prefix = root if root.endswith(os.sep) else root + os.sep
     upper = prefix[:-1] + chr(ord(os.sep) + 1)
@@ -364,7 +414,7 @@ def file_states_under(con: sqlite3.Connection, root: str, recursive: bool) -> di
     """path -> (size_bytes, mtime_ns) of the rows under ``root`` (only its direct children
     when not recursive)."""
     where, args = _under_clause(root)
-    if not recursive:
+    if not recursive and args:  # no args: a folder name that is not UTF-8, no rows
         where += " AND folder = ?"
         args.append(root.rstrip(os.sep) or os.sep)
     return {row[0]: (row[1], row[2])

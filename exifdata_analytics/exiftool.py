@@ -276,9 +276,12 @@ class ExifToolPool:
                 proc = getattr(worker.et, "_process", None) if worker.et is not None else None
                 died = proc is not None and proc.poll() is not None
                 if died or now > deadline:
-                    logger.warning("ExifTool %d (pid %s) %s; killing it", worker.index, worker.pid,
-                                   "died" if died else "hung past its timeout")
+                    pid = worker.pid
+                    # abort first: the reader of a dead ExifTool spins at EOF holding the GIL, so
+                    # anything slow before (the console handler's first tqdm import) took ~1 min
                     worker.abort()
+                    logger.warning("ExifTool %d (pid %s) %s; killed it", worker.index, pid,
+                                   "died" if died else "hung past its timeout")
 
     # -- extraction ----------------------------------------------------------------------
     def read(self, paths: Sequence[str]) -> list[FileTags]:
@@ -293,6 +296,8 @@ class ExifToolPool:
             try:
                 return self._run(worker, paths)
             except _BatchFailed as first:
+                if self._closing.is_set():  # abort_all() killed it: the run is stopping, not failing
+                    raise ExifToolError("interrupted") from None
                 logger.warning("ExifTool batch of %d files failed (%s); restarting and retrying once",
                                len(paths), first)
                 self._restart(worker)

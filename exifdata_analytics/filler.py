@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from . import db
+from .errors import DatabaseError
 from .exiftool import ExifToolPool, FileTags, MetadataReader
 from .parsers import STATUS_ERROR, STATUS_NO_METADATA, STATUS_OK, STATUS_UNPARSED, parse_tags
 from .parsers.base import Resource
@@ -441,6 +443,8 @@ def fill(options: FillOptions, progress: Optional[Progress] = None,
             logger.info("pruned %d rows of files no longer under %s", tally["pruned"], root)
     except KeyboardInterrupt:
         raise FillInterrupted(summary()) from None
+    except sqlite3.Error as exc:  # disk full, read-only file…: one clear message; stored batches stay
+        raise DatabaseError(db._explain(Path(options.db_path), exc)) from None
     finally:
         con.close()
     result = summary()
@@ -554,8 +558,8 @@ def reparse(db_path: Path, root: Optional[str] = None, progress: Optional[Progre
             tally["rows"] += len(rows)
             if progress:
                 progress(tally["rows"], total or tally["rows"])
-    except KeyboardInterrupt:
-        raise
+    except sqlite3.Error as exc:
+        raise DatabaseError(db._explain(Path(db_path), exc)) from None
     finally:
         con.close()
     return ReparseSummary(elapsed=time.monotonic() - started, **tally)

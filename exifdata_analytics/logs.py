@@ -23,6 +23,23 @@ class TqdmConsoleHandler(logging.Handler):
             self.handleError(record)
 
 
+class _LogFile(logging.FileHandler):
+    """A log file that cannot be written (disk full, file gone) is reported once, on one
+    line, and then left alone: the run matters more than its log."""
+
+    failed = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            self.failed = True
+            sys.stderr.write(f"warning: cannot write the log file {self.baseFilename} ({sys.exc_info()[1]}); "
+                             "continuing without it\n")
+
+
 def setup_logging(logging_dir: Optional[Path], log_name: str, verbose: bool = False) -> Optional[Path]:
     """Configure the root logger once per process; returns the log file path (None when the
     folder cannot be created, which is reported on the console and is not fatal)."""
@@ -46,7 +63,8 @@ def setup_logging(logging_dir: Optional[Path], log_name: str, verbose: bool = Fa
         try:
             Path(logging_dir).mkdir(parents=True, exist_ok=True)
             log_path = Path(logging_dir) / log_name
-            file_handler = logging.FileHandler(log_path, encoding="utf-8")
+            # backslashreplace: a file name that is not valid UTF-8 must not break the log
+            file_handler = _LogFile(log_path, encoding="utf-8", errors="backslashreplace")
         except OSError as exc:
             logger.warning("cannot write logs to %s (%s); logging to the console only", logging_dir, exc)
             log_path = None

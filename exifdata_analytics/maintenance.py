@@ -89,6 +89,7 @@ class DatabaseStats:
 def database_stats(db_path: PathLike, top: int = 5) -> DatabaseStats:
     con = open_database(db_path)
     try:
+        con.execute("BEGIN")  # one snapshot for every count, also while DB_filler.py commits
         status = dict(con.execute("SELECT parse_status, COUNT(*) FROM images GROUP BY parse_status").fetchall())
         one = con.execute(
             "SELECT COUNT(*), COUNT(DISTINCT model), COUNT(DISTINCT sampler), COUNT(DISTINCT folder), "
@@ -291,6 +292,7 @@ def search_metadata(db_path: PathLike, query: str, limit: Optional[int] = 50, so
     """Images matching ``query`` (the language of ``search.py``); read-only."""
     con = open_database(db_path)
     try:
+        con.execute("BEGIN")  # the total and the hits from one snapshot
         return search(con, query, limit=limit, sort=sort, scope=scope)
     finally:
         _close(con)
@@ -310,7 +312,7 @@ def list_models_in_directory(db_path: PathLike, directory: PathLike, recursive: 
     con = open_database(db_path)
     try:
         where, args = db._under_clause(root)
-        if not recursive:
+        if not recursive and args:  # no args: a folder name that is not UTF-8, no rows
             where += " AND folder = ?"
             args.append(root.rstrip(os.sep) or os.sep)
         rows = con.execute(f"SELECT model, path FROM images WHERE {where} AND model IS NOT NULL "
@@ -391,7 +393,8 @@ def check_database_integrity(db_path: PathLike, check_files: bool = True, quick:
     """SQLite's integrity and foreign-key checks, the FTS index against its table, and whether
     every row's file still exists (and is unchanged)."""
     path = Path(db_path)
-    writable = os.access(path, os.W_OK)
+    # a WAL database is writable only in a writable folder (<db>-wal, <db>-shm)
+    writable = os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)
     con = open_database(path, readonly=not writable)
     try:
         try:

@@ -88,10 +88,12 @@ def iter_image_files(root: str, recursive: bool, problems: ScanProblems) -> Iter
             if not is_image_name(entry.name):
                 continue
             try:
-                entry.name.encode("utf-8")
+                # the whole path: a folder with a non-UTF-8 name cannot be stored either
+                entry.path.encode("utf-8")
             except UnicodeEncodeError:
-                problems.bad_names.append(entry.path.encode("utf-8", "backslashreplace").decode())
-                logger.warning("skipping a file whose name is not valid UTF-8 in %s: %r", folder, entry.name)
+                shown = os.fsencode(entry.path).decode("utf-8", "backslashreplace")
+                problems.bad_names.append(shown)
+                logger.warning("skipping a file whose name is not valid UTF-8: %s", shown)
                 continue
             try:
                 est = entry.stat()  # follows symlinks: a broken link is reported, not indexed

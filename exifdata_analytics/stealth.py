@@ -38,6 +38,11 @@ class StealthText:
     text: str
 
 
+# Decoding costs 4 bytes per RGBA pixel. Past an 8K upscale, a PNG without text metadata is
+# far more likely a decompression bomb (a few hundred KB of zeros) than a stealth prompt.
+_MAX_PIXELS = 8192 * 8192
+
+
 def _bits_column_major(channel_lsb: np.ndarray, count: int) -> np.ndarray:
     """The first ``count`` bits of an (h, w[, c]) LSB array read x outer, y inner[, c inner]."""
     h = channel_lsb.shape[0]
@@ -48,11 +53,16 @@ def _bits_column_major(channel_lsb: np.ndarray, count: int) -> np.ndarray:
     return part.reshape(-1)[:count]
 
 
-def _decode(lsb: np.ndarray, signatures: dict) -> Optional[StealthText]:
-    total = lsb.size
+def _decode(lsb_columns, total: int, per_column: int, signatures: dict) -> Optional[StealthText]:
+    """``lsb_columns(n)``: the LSB array of the first n pixel columns. Only the columns the
+    bits sit in are converted, so memory stays near the decoded image's own size."""
     if total < _SIGNATURE_BITS + _LENGTH_BITS:
         return None
-    head = np.packbits(_bits_column_major(lsb, _SIGNATURE_BITS + _LENGTH_BITS)).tobytes()
+
+    def bits(count: int) -> np.ndarray:
+        return _bits_column_major(lsb_columns(-(-count // per_column)), count)
+
+    head = np.packbits(bits(_SIGNATURE_BITS + _LENGTH_BITS)).tobytes()
     signature = head[:15]
     if signature not in signatures:
         return None
@@ -60,8 +70,7 @@ def _decode(lsb: np.ndarray, signatures: dict) -> Optional[StealthText]:
     if length_bits <= 0 or length_bits > min(total - _SIGNATURE_BITS - _LENGTH_BITS, _MAX_PAYLOAD_BYTES * 8):
         logger.debug("stealth signature %s with impossible length %d", signature, length_bits)
         return None
-    bits = _bits_column_major(lsb, _SIGNATURE_BITS + _LENGTH_BITS + length_bits)
-    payload = np.packbits(bits[_SIGNATURE_BITS + _LENGTH_BITS:]).tobytes()
+    payload = np.packbits(bits(_SIGNATURE_BITS + _LENGTH_BITS + length_bits)[_SIGNATURE_BITS + _LENGTH_BITS:]).tobytes()
     if signatures[signature]:
         try:
             payload = gzip.decompress(payload)
@@ -72,23 +81,37 @@ def _decode(lsb: np.ndarray, signatures: dict) -> Optional[StealthText]:
 
 
 def read_stealth_text(path: str) -> Optional[StealthText]:
-    """The stealth text of an image, or None (also for unreadable or odd images)."""
+    """The stealth text of an image, or None (also for unreadable, odd or oversized images)."""
     from PIL import Image
 
     try:
         with Image.open(path) as img:
+            w, h = img.size
+            if w * h > _MAX_PIXELS:
+                logger.debug("not looking for stealth data in %s: %dx%d pixels", path, w, h)
+                return None
             img.load()
             mode = img.mode
             has_alpha = mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info)
+
+            def columns(n: int):
+                return img.crop((0, 0, min(w, n), h))
+
             if has_alpha:
-                alpha = np.asarray(img.convert("RGBA").getchannel("A")) if mode not in ("RGBA", "LA") \
-                    else np.asarray(img.getchannel("A"))
-                found = _decode(alpha & 1, _ALPHA_SIGNATURES)
+                def alpha_lsb(n: int) -> np.ndarray:
+                    part = columns(n)
+                    part = part if mode in ("RGBA", "LA") else part.convert("RGBA")
+                    return np.asarray(part.getchannel("A")) & 1
+
+                found = _decode(alpha_lsb, w * h, h, _ALPHA_SIGNATURES)
                 if found:
                     return found
             if mode in ("RGB", "RGBA"):
-                rgb = np.asarray(img.convert("RGB") if mode != "RGB" else img)
-                return _decode(rgb & 1, _RGB_SIGNATURES)
+                def rgb_lsb(n: int) -> np.ndarray:
+                    part = columns(n)
+                    return np.asarray(part.convert("RGB") if mode != "RGB" else part) & 1
+
+                return _decode(rgb_lsb, w * h * 3, h * 3, _RGB_SIGNATURES)
     except Exception as exc:  # noqa: BLE001 - a broken image simply has no stealth data
         logger.debug("no stealth data read from %s: %r", path, exc)
     return None

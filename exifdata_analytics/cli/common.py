@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -71,6 +72,10 @@ def install_sigterm_as_interrupt() -> None:
 
 def run_cli(body: Callable[[], int], log_hint: Optional[str] = None) -> int:
     """The error boundary: known problems become one line on stderr and an exit code."""
+    # a file name that is not valid UTF-8 (or not in the console's code page) prints escaped
+    # instead of ending the run with UnicodeEncodeError
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
     try:
         return body()
     except UsageError as exc:
@@ -83,6 +88,14 @@ def run_cli(body: Callable[[], int], log_hint: Optional[str] = None) -> int:
     except KeyboardInterrupt:
         print("\nInterrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader of our output went away (`| head`): nothing to report; keep the
+        # interpreter's final flush from failing too
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_FATAL
     except Exception as exc:  # noqa: BLE001 - last resort: name it, point at the log
         logger.exception("unexpected error", extra=FILE_ONLY)
         hint = f" (details in {log_hint})" if log_hint else ""

@@ -12,17 +12,19 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import sys
 import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from .. import db as database
 from .. import export as exporting
 from .. import maintenance
 from ..config import Settings, load_settings
 from ..coverage import Coverage, parse_coverage
-from ..errors import ExifDataError
+from ..errors import DatabaseError, ExifDataError
 from ..legacy import LegacyImportSummary, import_legacy
 from ..logs import setup_logging
 from ..search import SCOPES, SORTS, SearchHit, SearchResult
@@ -78,12 +80,17 @@ def _clip(text: str, limit: int, left: bool = False) -> str:
     return "…" + body if left else body + "…"
 
 
+# Control characters from the database (an image's prompt or name) are shown, not obeyed: an
+# ESC sequence could retitle, clear or recolour the user's terminal. C0 -> control pictures (␛).
+_CONTROL_PICTURES = {**{c: 0x2400 + c for c in range(0x20)}, 0x7F: 0x2421, **{c: 0xFFFD for c in range(0x80, 0xA0)}}
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
         return f"{value:g}"
-    return " ".join(str(value).split())  # line breaks would tear the table
+    return " ".join(str(value).split()).translate(_CONTROL_PICTURES)  # line breaks would tear the table
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, numeric: Sequence[int] = (),
@@ -849,7 +856,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         logger.info("parameter_statistic_DB.py %s", " ".join(raw))
         if not args.command:
             return run_menu(_db_path(args, settings), settings)
-        return _run_command(args, settings)
+        try:
+            return _run_command(args, settings)
+        except sqlite3.Error as exc:  # a write refused (read-only file, disk full): one clear line
+            raise DatabaseError(database._explain(_db_path(args, settings), exc)) from None
 
     return run_cli(body, log_hint="LOG_files/" + LOG_NAME)
 

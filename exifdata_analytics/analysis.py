@@ -674,17 +674,28 @@ def cleaned_texts(con: sqlite3.Connection, column: str, filters: Filters = Filte
     return clean_prompts(texts, load_embeddings(con, texts.index))
 
 
+def snapshot_fingerprint(con: sqlite3.Connection) -> tuple:
+    """What identifies the state of the images table a read transaction sees: two readers with
+    equal fingerprints counted the same rows (DB_filler inserts rows with new ids, and a
+    re-extracted file gets a new indexed_at and mtime)."""
+    return tuple(con.execute("SELECT COUNT(*), MAX(id), MAX(indexed_at), TOTAL(mtime_ns) FROM images").fetchone())
+
+
 def prompt_statistics_from(db_path: str, filters: Filters, dedupe: bool, keywords: Sequence[str] = (),
-                           tfidf_top: int = 50) -> PromptStatistics:
+                           tfidf_top: int = 50) -> tuple[tuple, PromptStatistics]:
     """``prompt_statistics`` of the selected images, read from the database file with a
-    connection of its own: the job the CLI's helper process runs while the main process
-    reads everything else (SQLite in WAL mode serves both readers at once)."""
+    connection of its own in one read transaction, with the fingerprint of that snapshot: the
+    job the CLI's helper process runs while the main process reads everything else (SQLite in
+    WAL mode serves both readers at once)."""
     con = open_database(db_path)
     try:
+        con.execute("BEGIN")
+        fingerprint = snapshot_fingerprint(con)
         cleaned = cleaned_texts(con, "prompt", filters, dedupe)
+        con.execute("COMMIT")
     finally:
         con.close()
-    return prompt_statistics(cleaned, keywords, tfidf_top)
+    return fingerprint, prompt_statistics(cleaned, keywords, tfidf_top)
 
 
 # -- resources ----------------------------------------------------------------------------------
@@ -1092,6 +1103,20 @@ def analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str = ""
     With an ``executor`` (the CLI passes a helper process), the prompt statistics, the
     costliest part, are computed there from the database file while this process computes
     everything else."""
+    # one read transaction: every statistic counts the same rows even while DB_filler writes
+    own_transaction = not con.in_transaction
+    if own_transaction:
+        con.execute("BEGIN")
+    try:
+        return _analyse(con, options, db_path, executor)
+    finally:
+        if own_transaction and con.in_transaction:
+            con.execute("COMMIT")
+
+
+def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
+             executor: Optional[Executor]) -> Analysis:
+    fingerprint = snapshot_fingerprint(con)
     future = None
     if executor is not None and db_path:
         try:
@@ -1118,9 +1143,16 @@ def analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str = ""
     )
     del negatives, resources
     waited = time.perf_counter()
-    stats = _collect(future)
+    stats = None
+    collected = _collect(future)
     if future is not None:
         logger.info("waited %.2f s for the helper's prompt statistics", time.perf_counter() - waited)
+    if collected is not None:
+        helper_fingerprint, stats = collected
+        if helper_fingerprint != fingerprint:
+            # the database changed between the two snapshots: count the prompts here, in ours
+            logger.info("the database changed during the run; prompt statistics recomputed in one snapshot")
+            stats = None
     if stats is None:
         stats = prompt_statistics(cleaned_texts(con, "prompt", options.filters, options.dedupe), options.keywords,
                                   options.tfidf_top)
@@ -1140,7 +1172,7 @@ def analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str = ""
     )
 
 
-def _collect(future: Optional[Future]) -> Optional[PromptStatistics]:
+def _collect(future: Optional[Future]) -> Optional[tuple[tuple, PromptStatistics]]:
     """The helper's result, or None when it failed (then this process computes it)."""
     if future is None:
         return None

@@ -18,7 +18,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 
 from tests.robust_support import small_corpus  # noqa: F401 - the shared corpus fixture
 from tests.robust_support import CORPUS_FILES, integrity, script_cmd, summary_count, write_config

@@ -77,3 +77,11 @@ def setup_logging(logging_dir: Optional[Path], log_name: str, verbose: bool = Fa
     for noisy in ("exiftool", "matplotlib", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return log_path
+
+
+def current_log_path() -> Optional[Path]:
+    """The log file set up by setup_logging in this process, if any."""
+    for handler in logging.getLogger().handlers:
+        if getattr(handler, "_exifdata", False) and isinstance(handler, logging.FileHandler):
+            return Path(handler.baseFilename)
+    return None

@@ -9,6 +9,7 @@ import threading
 from typing import Callable, Optional
 
 from ..errors import ExifDataError
+from ..logs import current_log_path
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,8 @@ def run_cli(body: Callable[[], int], log_hint: Optional[str] = None) -> int:
         return EXIT_FATAL
     except Exception as exc:  # noqa: BLE001 - last resort: name it, point at the log
         logger.exception("unexpected error", extra=FILE_ONLY)
-        hint = f" (details in {log_hint})" if log_hint else ""
+        log_path = current_log_path() or log_hint  # the real file when config.ini moved it
+        hint = f" (details in {log_path})" if log_path else ""
         print(f"error: unexpected {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
         return EXIT_FATAL
 

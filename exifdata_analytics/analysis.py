@@ -98,7 +98,7 @@ class Filters:
         if self.folders:
             parts = []
             for folder in self.folders:
-                clause, a = db._under_clause(folder)  # path-index range: every path below the folder
+                clause, a = db.under_clause(folder)  # path-index range: every path below the folder
                 parts.append(f"({clause})")
                 args += a
             clauses.append("(" + " OR ".join(parts) + ")")

@@ -397,7 +397,7 @@ def image_ids(con: sqlite3.Connection, paths: Sequence[str], chunk: int = 500) -
     return out
 
 
-def _under_clause(root: str) -> tuple[str, list]:
+def under_clause(root: str) -> tuple[str, list]:
     """A WHERE clause selecting paths under folder ``root`` that can use the path index:
     every path below ``root`` sorts between ``root + sep`` and the next character after sep."""
     try:
@@ -413,7 +413,7 @@ def _under_clause(root: str) -> tuple[str, list]:
 def file_states_under(con: sqlite3.Connection, root: str, recursive: bool) -> dict[str, tuple[int, int]]:
     """path -> (size_bytes, mtime_ns) of the rows under ``root`` (only its direct children
     when not recursive)."""
-    where, args = _under_clause(root)
+    where, args = under_clause(root)
     if not recursive and args:  # no args: a folder name that is not UTF-8, no rows
         where += " AND folder = ?"
         args.append(root.rstrip(os.sep) or os.sep)
@@ -425,7 +425,7 @@ def iter_raw(con: sqlite3.Connection, root: Optional[str] = None, chunk: int = 1
     """Rows (id, path, mtime_ns, raw_json, extra_json) in chunks of ``chunk``, by id, optionally under a folder."""
     where, args = ("1", [])
     if root:
-        where, args = _under_clause(root)
+        where, args = under_clause(root)
     last_id = 0
     while True:
         rows = con.execute(

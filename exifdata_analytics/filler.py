@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from . import db
-from .errors import DatabaseError
+from .errors import DatabaseError, InputError
 from .exiftool import ExifToolPool, FileTags, MetadataReader
 from .parsers import STATUS_ERROR, STATUS_NO_METADATA, STATUS_OK, STATUS_UNPARSED, parse_tags
 from .parsers.base import Resource
@@ -384,8 +384,6 @@ def fill(options: FillOptions, progress: Optional[Progress] = None,
     started = time.monotonic()
     root = normalize_path(options.root)
     if not os.path.isdir(root):
-        from .errors import InputError
-
         raise InputError(f"'{options.root}' does not exist or is not a folder; check the path")
     problems = ScanProblems()
     entries = list(iter_image_files(root, options.recursive, problems))
@@ -531,7 +529,6 @@ def reparse(db_path: Path, root: Optional[str] = None, progress: Optional[Progre
     try:
         root = normalize_path(root) if root else None
         total = con.execute("SELECT COUNT(*) FROM images").fetchone()[0] if root is None else None
-        old_status = {}
         for rows in db.iter_raw(con, root, chunk):
             updates = []
             for row in rows:

@@ -311,7 +311,7 @@ def list_models_in_directory(db_path: PathLike, directory: PathLike, recursive: 
     root = normalize_path(str(directory))
     con = open_database(db_path)
     try:
-        where, args = db._under_clause(root)
+        where, args = db.under_clause(root)
         if not recursive and args:  # no args: a folder name that is not UTF-8, no rows
             where += " AND folder = ?"
             args.append(root.rstrip(os.sep) or os.sep)

@@ -307,6 +307,19 @@ def _camera_fields(camera: Optional[Sequence[Optional[str]]]) -> dict[str, Optio
     return {"make": make, "model": model, "datetime_original": dt}
 
 
+def _write_with_exif(path: PathLike, fmt: str, *, user_comment, camera, software, size, seed, byte_order,
+                     quality) -> Path:
+    exif = build_exif(user_comment=user_comment, software=software, byte_order=byte_order,
+                      **_camera_fields(camera))
+    kwargs: dict[str, Any] = {"quality": quality}
+    if exif is not None:
+        kwargs["exif"] = exif  # for WebP Pillow strips the "Exif\0\0" header itself
+    path = Path(path)
+    make_pixels(size, mode="RGB", seed=seed).save(path, fmt, **kwargs)
+    logger.debug("wrote %s %s (exif %s)", fmt, path, "yes" if exif else "no")
+    return path
+
+
 def write_jpeg(
     path: PathLike,
     *,
@@ -324,15 +337,8 @@ def write_jpeg(
     ``"YYYY:MM:DD HH:MM:SS"`` is the EXIF date format. Pillow refuses EXIF blocks over
     ~64 KB (a UserComment of ~32,000 characters), raising ValueError.
     """
-    exif = build_exif(user_comment=user_comment, software=software, byte_order=byte_order,
-                      **_camera_fields(camera))
-    kwargs: dict[str, Any] = {"quality": quality}
-    if exif is not None:
-        kwargs["exif"] = exif
-    path = Path(path)
-    make_pixels(size, mode="RGB", seed=seed).save(path, "JPEG", **kwargs)
-    logger.debug("wrote JPEG %s (exif %s)", path, "yes" if exif else "no")
-    return path
+    return _write_with_exif(path, "JPEG", user_comment=user_comment, camera=camera, software=software,
+                            size=size, seed=seed, byte_order=byte_order, quality=quality)
 
 
 def write_webp(
@@ -347,15 +353,8 @@ def write_webp(
     quality: int = 80,
 ) -> Path:
     """Write a (lossy, VP8X) WebP with an EXIF chunk built as for ``write_jpeg``."""
-    exif = build_exif(user_comment=user_comment, software=software, byte_order=byte_order,
-                      **_camera_fields(camera))
-    kwargs: dict[str, Any] = {"quality": quality}
-    if exif is not None:
-        kwargs["exif"] = exif  # Pillow strips the "Exif\0\0" header for WebP
-    path = Path(path)
-    make_pixels(size, mode="RGB", seed=seed).save(path, "WEBP", **kwargs)
-    logger.debug("wrote WebP %s (exif %s)", path, "yes" if exif else "no")
-    return path
+    return _write_with_exif(path, "WEBP", user_comment=user_comment, camera=camera, software=software,
+                            size=size, seed=seed, byte_order=byte_order, quality=quality)
 
 
 # --------------------------------------------------------------------------------------------

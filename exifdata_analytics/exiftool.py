@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 # pyexiftool warns when it notices a dead process; the pool handles that itself
 warnings.filterwarnings("ignore", message="ExifTool process was previously running but died")
+# …and when stop() races with a process that has just exited
+warnings.filterwarnings("ignore", message="ExifTool not running; doing nothing.")
 
 EXIFTOOL_ARGS = ("-j", "-G1:4", "-charset", "filename=utf8", "-api", "largefilesupport=1")
 

@@ -11,7 +11,8 @@ import logging
 import os
 import re
 import sqlite3
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
+from operator import attrgetter
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
@@ -300,8 +301,12 @@ def _resource_row(image_id: int, r: Resource) -> tuple:
     return (image_id, *(_sqlite_int(v) for v in (r.kind, r.name, r.hash, r.weight, r.source)))
 
 
+_IMAGE_VALUES = attrgetter(*IMAGE_COLUMNS)
+
+
 def _row(record: ImageRecord) -> tuple:
-    return tuple(_sqlite_int(v) for v in astuple(record))
+    # attrgetter, not dataclasses.astuple: astuple deep-copies every value (a third of the write cost)
+    return tuple(map(_sqlite_int, _IMAGE_VALUES(record)))
 
 
 def write_batch(con: sqlite3.Connection, records: Sequence[tuple[ImageRecord, Sequence[Resource]]]) -> None:

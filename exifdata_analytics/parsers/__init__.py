@@ -80,12 +80,18 @@ _TEXT_REPAIR_GROUPS = frozenset({"png", "png-text", "png-itxt"})
 
 
 def normalize_tags(tags: Tags) -> IndexedTags:
-    """Tags with PNG text mojibake repaired; everything else as ExifTool gave it."""
-    out = IndexedTags()
+    """Tags with PNG text mojibake repaired; everything else as ExifTool gave it. Returns
+    ``tags`` itself when it is an IndexedTags that needs no repair (the usual case)."""
+    repaired = {}
     for key, value in tags.items():
-        if isinstance(value, str) and split_key(key)[0].lower() in _TEXT_REPAIR_GROUPS:
-            value = repair_mojibake(value)
-        out[key] = value
+        if isinstance(value, str) and not value.isascii() and split_key(key)[0].lower() in _TEXT_REPAIR_GROUPS:
+            fixed = repair_mojibake(value)
+            if fixed is not value:
+                repaired[key] = fixed
+    if not repaired and isinstance(tags, IndexedTags):
+        return tags
+    out = IndexedTags(tags)
+    out.update(repaired)
     return out
 
 
@@ -112,9 +118,12 @@ def parse_tags(tags: Tags, registry: Sequence[Parser] = REGISTRY) -> ParseOutcom
     Errors read ``<reason> (<details>)``; the reason part is stable, so the coverage view can
     count images per reason (``coverage.failure_reason``)."""
     tags = normalize_tags(tags)
+    names = tags.name_index().keys()
     errors = []
     not_parsed = []
     for parser in registry:
+        if parser.tag_names is not None and names.isdisjoint(parser.tag_names):
+            continue
         try:
             params = parser.parse(tags)
         except NotParsed as exc:

@@ -93,7 +93,7 @@ def parse(tags: Tags) -> Optional[GenerationParams]:
     return None
 
 
-PARSER = Parser("a1111", parse)
+PARSER = Parser("a1111", parse, frozenset(name for name, _ in _SOURCES))
 
 
 def _clean_text(value: str) -> str:

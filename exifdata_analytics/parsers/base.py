@@ -69,7 +69,15 @@ class ParseOutcome:
 
 @dataclass(frozen=True)
 class Parser:
-    """One registry entry: a name and a function from tags to params (or None)."""
+    """One registry entry: a name, a function from tags to params (or None), and the tag
+    names (any case) of which a file must have at least one for the parser to look at it;
+    ``None`` means every file. The registry skips the others without calling ``parse``:
+    most of a file's tag look-ups were parsers asking for tags it does not have."""
 
     name: str
     parse: Callable[[Tags], Optional[GenerationParams]]
+    tag_names: Optional[frozenset[str]] = None
+
+    def __post_init__(self) -> None:
+        if self.tag_names is not None:
+            object.__setattr__(self, "tag_names", frozenset(n.lower() for n in self.tag_names))

@@ -94,4 +94,4 @@ def parse(tags: Tags) -> Optional[GenerationParams]:
     return GenerationParams(generator=generator, model=model, params=params)
 
 
-PARSER = Parser("c2pa", parse)
+PARSER = Parser("c2pa", parse, frozenset({"ActionsDigitalSourceType", "DigitalSourceType"}))

@@ -99,4 +99,4 @@ def _params(extra: dict) -> GenerationParams:
     )
 
 
-PARSER = Parser("civitai", parse)
+PARSER = Parser("civitai", parse, frozenset(_SOURCE_TAGS))

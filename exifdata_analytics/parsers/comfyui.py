@@ -251,4 +251,4 @@ def parse(tags: Tags) -> Optional[GenerationParams]:
     return fill_gaps(params, a1111.parse(tags), "infotext")
 
 
-PARSER = Parser("comfyui", parse)
+PARSER = Parser("comfyui", parse, frozenset(("Prompt", "Workflow") + _PREFIXED_TAGS + _CONTAINER_TAGS))

@@ -67,4 +67,4 @@ def _params(doc: dict[str, Any]) -> GenerationParams:
     )
 
 
-PARSER = Parser("drawthings", parse)
+PARSER = Parser("drawthings", parse, frozenset({"UserComment", "Description"}))

@@ -41,6 +41,7 @@ _KEYS = {
     "lora": ("useloramodel", "loramodel"),
     "lora_alpha": ("loraalpha",),
 }
+_JSON_SOURCES = ("UserComment", "Parameters", "Comment", "Json", "Metadata")
 _MARKERS = ("negative_prompt", "model", "steps", "cfg")  # besides a prompt, one of these
 
 
@@ -68,7 +69,7 @@ def parse(tags: Tags) -> Optional[GenerationParams]:
         return _params(found, {k[:1].lower() + k[1:]: v for k, v in chunk_values.items()
                                if k.lower() not in _PNG_STRUCTURE})
     # one JSON object
-    for _key, doc in iter_json_objects(tags, ("UserComment", "Parameters", "Comment", "Json", "Metadata")):
+    for _key, doc in iter_json_objects(tags, _JSON_SOURCES):
         found = _lookup(doc)
         if _is_easy_diffusion(found, doc) and any(_squash(k) in ("usestablediffusionmodel", "stablediffusionmodel")
                                                   for k in doc):
@@ -124,4 +125,5 @@ def _params(found: dict[str, Any], raw: dict[str, Any]) -> GenerationParams:
     )
 
 
-PARSER = Parser("easydiffusion", parse)
+# a chunk per setting needs the prompt chunk; else one JSON object
+PARSER = Parser("easydiffusion", parse, frozenset({"Prompt"} | set(_JSON_SOURCES)))

@@ -108,4 +108,4 @@ def _ruined(d: dict[str, Any], doc: dict) -> GenerationParams:
     )
 
 
-PARSER = Parser("fooocus", parse)
+PARSER = Parser("fooocus", parse, frozenset(_SOURCES))

@@ -24,8 +24,11 @@ _OTHER_TOOLS = ("use_stable_diffusion_model", "sui_image_params", "base_model", 
                 "class_type")
 
 
+_SOURCES = ("Parameters", "UserComment", "Comment")
+
+
 def parse(tags: Tags) -> Optional[GenerationParams]:
-    for _key, doc in iter_json_objects(tags, ("Parameters", "UserComment", "Comment")):
+    for _key, doc in iter_json_objects(tags, _SOURCES):
         if not isinstance(doc.get("prompt"), str) or not any(k in doc for k in _DIFFUSERS_KEYS):
             continue
         if any(k in doc for k in _OTHER_TOOLS):
@@ -60,4 +63,4 @@ def _params(doc: dict[str, Any]) -> GenerationParams:
     )
 
 
-PARSER = Parser("hf_space", parse)
+PARSER = Parser("hf_space", parse, frozenset(_SOURCES))

@@ -186,4 +186,5 @@ def _v1(text: str) -> Optional[GenerationParams]:
     )
 
 
-PARSER = Parser("invokeai", parse)
+PARSER = Parser("invokeai", parse, frozenset({"Invokeai_metadata", "InvokeaiMetadata", "Invokeai_graph", "InvokeaiGraph",
+                                               "Sd-metadata", "SdMetadata", "Dream"}))

@@ -78,4 +78,4 @@ def _params(command: str, job_id: str, author: Optional[str]) -> GenerationParam
     )
 
 
-PARSER = Parser("midjourney", parse)
+PARSER = Parser("midjourney", parse, frozenset(_DESCRIPTION_TAGS))

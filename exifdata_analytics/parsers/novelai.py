@@ -117,4 +117,5 @@ def _params(description: Any, software: Optional[str], source: Optional[str], co
     )
 
 
-PARSER = Parser("novelai", parse)
+# the Comment chunk, one JSON object holding all chunks, or the lone Description
+PARSER = Parser("novelai", parse, frozenset({"Comment", "UserComment", "Parameters", "Description"}))

@@ -28,8 +28,11 @@ logger = logging.getLogger(__name__)
 GENERATOR = "Stability Matrix"
 
 
+_RECORD_TAGS = ("Parameters-json", "Parameters_json", "ParametersJson")
+
+
 def _record(tags: Tags) -> Optional[dict]:
-    for _key, doc in iter_json_objects(tags, ("Parameters-json", "Parameters_json", "ParametersJson")):
+    for _key, doc in iter_json_objects(tags, _RECORD_TAGS):
         if any(k in doc for k in ("PositivePrompt", "ModelName", "CfgScale")):
             return doc
     return None
@@ -86,4 +89,4 @@ def _params(record: dict) -> GenerationParams:
     )
 
 
-PARSER = Parser("stability_matrix", parse)
+PARSER = Parser("stability_matrix", parse, frozenset(_RECORD_TAGS + ("Smproj",)))

@@ -92,4 +92,4 @@ def _params(request: dict, doc: dict) -> GenerationParams:
     )
 
 
-PARSER = Parser("swarmui", parse)
+PARSER = Parser("swarmui", parse, frozenset(_SOURCES))

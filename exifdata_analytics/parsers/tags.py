@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from typing import Any, Iterator, Optional, Sequence
 
 from .base import Tags
@@ -16,21 +17,30 @@ def split_key(key: str) -> tuple[str, str]:
 
 
 class IndexedTags(dict):
-    """A tag dict that indexes its keys by lower-case tag name on first look-up, so the many
-    look-ups made per file cost one pass over its keys instead of one pass each."""
+    """A tag dict that indexes its keys by lower-case tag name on first look-up, so the ~50
+    look-ups the parser registry makes per file cost one pass over its keys, not one each."""
 
     _index: Optional[dict] = None
 
     def name_index(self) -> dict[str, list[tuple[int, str, str]]]:
-        if self._index is None:
-            index: dict[str, list[tuple[int, str, str]]] = {}
-            for key in self.keys():
-                group, tag = split_key(key)
-                index.setdefault(tag.lower(), []).append((key.count(":"), group.lower(), key))
-            for hits in index.values():
-                hits.sort(key=lambda h: h[0])
+        """lower-case tag name -> [(copy depth, lower-case group, key)], primary copy first."""
+        index = self._index
+        if index is None:
+            index = {}
+            repeated = []
+            for key in self:
+                parts = key.split(":")
+                hit = (len(parts) - 1, parts[0].lower() if len(parts) > 1 else "", key)
+                hits = index.get(parts[-1].lower())
+                if hits is None:
+                    index[parts[-1].lower()] = [hit]
+                else:
+                    hits.append(hit)
+                    repeated.append(hits)
+            for hits in repeated:
+                hits.sort(key=_copy_depth)
             self._index = index
-        return self._index
+        return index
 
     def __setitem__(self, key, value):
         self._index = None
@@ -45,20 +55,35 @@ class IndexedTags(dict):
         super().update(*args, **kwargs)
 
 
+def _copy_depth(hit: tuple[int, str, str]) -> int:
+    return hit[0]
+
+
+@lru_cache(maxsize=256)
+def _group_set(groups: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(g.lower() for g in groups)
+
+
+def _hits(tags: Tags, name: str) -> Sequence[tuple[int, str, str]]:
+    if isinstance(tags, IndexedTags):
+        return tags.name_index().get(name.lower(), ())
+    wanted = name.lower()
+    hits = []
+    for key in tags.keys():
+        group, tag = split_key(key)
+        if tag.lower() == wanted:
+            hits.append((key.count(":"), group.lower(), key))
+    hits.sort(key=_copy_depth)
+    return hits
+
+
 def iter_tags(tags: Tags, name: str, groups: Optional[Sequence[str]] = None) -> Iterator[tuple[str, Any]]:
     """Every (key, value) whose tag name is ``name`` (case-insensitive), optionally only in
     the given family-1 groups; the primary copy comes before ``Copy1``, ``Copy2``…"""
-    wanted = name.lower()
-    group_set = {g.lower() for g in groups} if groups else None
-    if isinstance(tags, IndexedTags):
-        hits = tags.name_index().get(wanted, ())
-    else:
-        hits = []
-        for key in tags.keys():
-            group, tag = split_key(key)
-            if tag.lower() == wanted:
-                hits.append((key.count(":"), group.lower(), key))
-        hits.sort(key=lambda h: h[0])
+    hits = _hits(tags, name)
+    if not hits:
+        return
+    group_set = _group_set(tuple(groups)) if groups else None
     for _, group, key in hits:
         if group_set is None or group in group_set:
             yield key, tags[key]
@@ -66,8 +91,15 @@ def iter_tags(tags: Tags, name: str, groups: Optional[Sequence[str]] = None) -> 
 
 def find_tag(tags: Tags, name: str, groups: Optional[Sequence[str]] = None) -> Any:
     """The first value of tag ``name`` (see iter_tags), or None."""
-    for _, value in iter_tags(tags, name, groups):
-        return value
+    hits = _hits(tags, name)
+    if not hits:
+        return None
+    if not groups:
+        return tags[hits[0][2]]
+    group_set = _group_set(tuple(groups))
+    for _, group, key in hits:
+        if group in group_set:
+            return tags[key]
     return None
 
 

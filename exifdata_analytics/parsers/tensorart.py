@@ -22,8 +22,11 @@ logger = logging.getLogger(__name__)
 GENERATOR = "TensorArt"
 
 
+_SOURCES = ("Generation_data", "GenerationData")
+
+
 def parse(tags: Tags) -> Optional[GenerationParams]:
-    for _key, doc in iter_json_objects(tags, ("Generation_data", "GenerationData")):
+    for _key, doc in iter_json_objects(tags, _SOURCES):
         if not any(k in doc for k in ("prompt", "negativePrompt", "baseModel", "ksamplerName")):
             continue
         own = _params(doc)
@@ -74,4 +77,4 @@ def _params(doc: dict) -> GenerationParams:
     )
 
 
-PARSER = Parser("tensorart", parse)
+PARSER = Parser("tensorart", parse, frozenset(_SOURCES))

@@ -957,16 +957,19 @@ def camera_fields(tags: dict) -> dict[str, Optional[str]]:
         camera = model if model.lower().startswith(make.split()[0].lower()) else f"{make} {model}"
     else:
         camera = model or make
-    lens = next((v for v in (_clean_exif(find_tag(tags, n)) for n in ("LensModel", "LensID", "Lens", "LensInfo"))
-                 if v), None)
+    # LensID/Aperture/ShutterSpeed are Composite tags: only in rows read before ExifTool ran with -e
+    lens = next((v for v in (_clean_exif(find_tag(tags, n))
+                             for n in ("LensModel", "LensID", "Lens", "LensType", "LensInfo")) if v), None)
     iso = _clean_exif(find_tag(tags, "ISO"))
-    fnumber = _clean_exif(find_tag(tags, "FNumber") or find_tag(tags, "Aperture"))
+    fnumber = _clean_exif(find_tag(tags, "FNumber") or find_tag(tags, "Aperture")
+                          or find_tag(tags, "ApertureValue"))
     if fnumber:
         try:
             fnumber = "f/" + format_number(float(fnumber))
         except ValueError:
             pass
-    exposure = _clean_exif(find_tag(tags, "ExposureTime") or find_tag(tags, "ShutterSpeed"))
+    exposure = _clean_exif(find_tag(tags, "ExposureTime") or find_tag(tags, "ShutterSpeed")
+                           or find_tag(tags, "ShutterSpeedValue"))
     if exposure and not exposure.endswith("s"):
         exposure += " s"
     focal = _clean_exif(find_tag(tags, "FocalLength"))

@@ -5,7 +5,7 @@ so that a faster header-only reader can be added later without touching the fill
 
 How ExifTool is driven (DESIGN.md §5, FORMATS.md): one ``-stay_open`` process per worker,
 batches of paths per ``-execute``, ``-j -G1:4`` (JSON, family-1 groups, repeated PNG keys
-kept as ``Copy1``), ``-charset filename=utf8``, never ``-fast2``. Paths are always absolute;
+kept as ``Copy1``), ``-e`` (no derived Composite tags), ``-charset filename=utf8``, never ``-fast2``. Paths are always absolute;
 a path holding a line break is passed as an ExifTool ``#[CSTR]`` C-escaped line because the
 argument protocol is line-based.
 
@@ -38,7 +38,10 @@ warnings.filterwarnings("ignore", message="ExifTool process was previously runni
 # …and when stop() races with a process that has just exited
 warnings.filterwarnings("ignore", message="ExifTool not running; doing nothing.")
 
-EXIFTOOL_ARGS = ("-j", "-G1:4", "-charset", "filename=utf8", "-api", "largefilesupport=1")
+# -e: no Composite tags. They are derived from tags that are in the output anyway (ImageSize,
+# Megapixels, LensID, ShutterSpeed…), and building them doubled ExifTool's time per file
+# (measured in bench/RESULTS.md); the filler and the camera report read the source tags.
+EXIFTOOL_ARGS = ("-j", "-G1:4", "-e", "-charset", "filename=utf8", "-api", "largefilesupport=1")
 
 INSTALL_HINT = (
     "install ExifTool and make sure `exiftool` is on PATH: "
@@ -114,6 +117,7 @@ class _Worker:
         """Launch ExifTool; pyexiftool's start-up asks for its version, which the watchdog
         guards like a batch, so an ExifTool that dies or hangs at start-up cannot block us."""
         et = pyexiftool.ExifTool(executable=self.executable, common_args=list(EXIFTOOL_ARGS), encoding="utf-8")
+        et.block_size = 256 * 1024  # pyexiftool reads 4 KiB per select()+read(): ~40 round trips per batch
         with self._lock:
             self.et = et
             self.aborted = False

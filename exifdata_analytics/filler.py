@@ -27,7 +27,7 @@ from .errors import DatabaseError, InputError
 from .exiftool import ExifToolPool, FileTags, MetadataReader
 from .parsers import STATUS_ERROR, STATUS_NO_METADATA, STATUS_OK, STATUS_UNPARSED, parse_tags
 from .parsers.base import Resource
-from .parsers.tags import IndexedTags, find_tag
+from .parsers.tags import IndexedTags, find_tag, iter_tags
 from .scan import FileEntry, ScanProblems, iter_image_files, normalize_path
 from .stealth import STEALTH_TAG, read_stealth_text
 
@@ -107,18 +107,29 @@ def container_format(tags: Optional[dict], path: str) -> Optional[str]:
     return _FORMAT_NAMES.get(value, value)
 
 
+# Where the picture's own header puts its size (JPEG SOF, PNG IHDR, WebP VP8*, GIF, HEIF ispe…),
+# before sizes that EXIF/XMP merely claim; IFD1 is the thumbnail, never the picture.
+_PIXEL_SIZE_GROUPS = ("File", "PNG", "RIFF", "GIF", "QuickTime", "JXL", "BMP")
+
+
 def pixel_size(tags: Optional[dict]) -> tuple[Optional[int], Optional[int]]:
     if not tags:
         return None, None
-    size = find_tag(tags, "ImageSize", ("Composite",))
+    size = find_tag(tags, "ImageSize", ("Composite",))  # rows read before ExifTool ran with -e
     if isinstance(size, str) and "x" in size:
         w, _, h = size.partition("x")
         try:
             return int(float(w)), int(float(h))
         except ValueError:
             pass
-    w, h = find_tag(tags, "ImageWidth"), find_tag(tags, "ImageHeight")
+    w, h = find_tag(tags, "ImageWidth", _PIXEL_SIZE_GROUPS), find_tag(tags, "ImageHeight", _PIXEL_SIZE_GROUPS)
+    if not (isinstance(w, int) and isinstance(h, int)):
+        w, h = _not_thumbnail(tags, "ImageWidth"), _not_thumbnail(tags, "ImageHeight")
     return (w if isinstance(w, int) else None), (h if isinstance(h, int) else None)
+
+
+def _not_thumbnail(tags: dict, name: str) -> Any:
+    return next((v for k, v in iter_tags(tags, name) if not k.upper().startswith("IFD1:")), None)
 
 
 # Tags that say when the picture was made, best first.
@@ -175,7 +186,8 @@ def parsed_columns(tags: Optional[dict], mtime_ns: int, extraction_error: Option
         cols = dict(empty, parse_status=STATUS_ERROR, error=extraction_error or "no metadata could be read",
                     created_at=created_at(None, None, mtime_ns))
         return cols, ()
-    tags = IndexedTags(tags)
+    if not isinstance(tags, IndexedTags):
+        tags = IndexedTags(tags)
     outcome = parse_tags(tags)
     exif_error = find_tag(tags, "Error", ("ExifTool",))
     if outcome.status == STATUS_OK and outcome.params is not None:

@@ -334,6 +334,14 @@ def test_camera_fields_ignore_comfyui_workflow_json_in_make():
     assert A.camera_fields({"IFD0:Make": "Apple", "IFD0:Model": "iPhone 13 Pro"})["Camera"] == "Apple iPhone 13 Pro"
 
 
+def test_camera_fields_without_composite_tags_use_their_exif_sources():
+    # ExifTool runs with -e, so LensID/Aperture/ShutterSpeed are absent from new rows
+    tags = {"IFD0:Make": "Canon", "IFD0:Model": "Canon EOS 5D Mark II", "Canon:LensType": "Canon EF 24-70mm f/2.8L USM",
+            "ExifIFD:ApertureValue": 2.8, "ExifIFD:ShutterSpeedValue": "1/200"}
+    got = A.camera_fields(tags)
+    assert (got["Lens"], got["Aperture"], got["Exposure time"]) == ("Canon EF 24-70mm f/2.8L USM", "f/2.8", "1/200 s")
+
+
 # -- filters and comparison -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("filters, images, samplers", [

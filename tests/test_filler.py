@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from exifdata_analytics import db
-from exifdata_analytics.filler import FillOptions, exif_date_to_iso, fill, reparse
+from exifdata_analytics.filler import FillOptions, exif_date_to_iso, fill, pixel_size, reparse
 from exifdata_analytics.samples import (a1111_infotext, make_sample_folder, sample_by_case, write_jpeg,
                                         write_png, write_webp)
 from tests.conftest import row_by_name, rows
@@ -307,3 +307,22 @@ def test_a_copy_is_read_as_a_new_image_and_keeps_the_original_row(tmp_path):
     again = _fill(root, dbp)
     assert (again.new, again.moved) == (1, 0)
     assert len({r["sha256"] for r in rows(dbp)}) == 1 and len(rows(dbp)) == 2
+
+
+def test_pixel_size_comes_from_the_image_header_not_the_thumbnail_or_exif_claims():
+    # ExifTool runs with -e (no Composite:ImageSize); the header's size wins over EXIF/IFD1
+    jpeg = {"IFD1:ImageWidth": 160, "IFD1:ImageHeight": 120, "IFD0:ImageWidth": 6000, "IFD0:ImageHeight": 4000,
+            "File:ImageWidth": 1200, "File:ImageHeight": 800}
+    assert pixel_size(jpeg) == (1200, 800)
+    assert pixel_size({"IFD1:ImageWidth": 160, "IFD1:ImageHeight": 120, "XMP-tiff:ImageWidth": 640,
+                       "XMP-tiff:ImageHeight": 480}) == (640, 480)
+    assert pixel_size({"Composite:ImageSize": "512x768", "PNG:ImageWidth": 512}) == (512, 768)  # older rows
+    assert pixel_size({"PNG:ImageWidth": "junk", "PNG:ImageHeight": 5}) == (None, 5)
+    assert pixel_size(None) == (None, None)
+
+
+def test_exiftool_runs_without_composite_tags(sample_run):
+    _root, _samples, db_path, _summary = sample_run
+    for r in rows(db_path):
+        if r["raw_json"]:
+            assert not any(k.startswith("Composite:") for k in json.loads(r["raw_json"])), r["path"]

@@ -15,9 +15,10 @@ import gzip
 import logging
 import zlib
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ _MAX_PIXELS = 8192 * 8192
 
 def _bits_column_major(channel_lsb: np.ndarray, count: int) -> np.ndarray:
     """The first ``count`` bits of an (h, w[, c]) LSB array read x outer, y inner[, c inner]."""
+    import numpy as np
     h = channel_lsb.shape[0]
     per_column = h * (channel_lsb.shape[2] if channel_lsb.ndim == 3 else 1)
     columns = min(channel_lsb.shape[1], -(-count // per_column))
@@ -56,6 +58,7 @@ def _bits_column_major(channel_lsb: np.ndarray, count: int) -> np.ndarray:
 def _decode(lsb_columns, total: int, per_column: int, signatures: dict) -> Optional[StealthText]:
     """``lsb_columns(n)``: the LSB array of the first n pixel columns. Only the columns the
     bits sit in are converted, so memory stays near the decoded image's own size."""
+    import numpy as np
     if total < _SIGNATURE_BITS + _LENGTH_BITS:
         return None
 
@@ -82,6 +85,7 @@ def _decode(lsb_columns, total: int, per_column: int, signatures: dict) -> Optio
 
 def read_stealth_text(path: str) -> Optional[StealthText]:
     """The stealth text of an image, or None (also for unreadable, odd or oversized images)."""
+    import numpy as np  # imported on first use: most runs never decode pixels
     from PIL import Image
 
     try:
@@ -120,6 +124,7 @@ def read_stealth_text(path: str) -> Optional[StealthText]:
 def embed_stealth_text(img, text: str, *, compress: bool = False, channel: str = "alpha"):
     """Write ``text`` into a Pillow image the way the stealth-pnginfo extension does (for
     tests and sample images). Returns a new image (RGBA for alpha, RGB for rgb)."""
+    import numpy as np
     from PIL import Image
 
     data = text.encode("utf-8")

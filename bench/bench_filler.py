@@ -4,10 +4,12 @@
 For each repetition (interleaved, so machine noise hits every contender alike):
   ref-1     `exiftool -j -G1 -r DIR`                         (one process, the issue-2 reference)
   ref-par   N parallel `exiftool -j -G1 -@ LIST_i`, files split evenly (N = max_workers)
+  ref-same  the same with DB_filler's own ExifTool arguments (exiftool.EXIFTOOL_ARGS): the
+            ExifTool work inside a DB_filler run, so cold/ref-same is the cost of everything else
   cold      `DB_filler.py DIR -r -y --db NEW --no-progress`  (new database)
   warm      the same command again on the unchanged folder   (must start no ExifTool)
 Prints files/s (wall clock), CPU seconds (process + children) and peak RSS of each, the medians,
-and the same-run ratios cold/ref-par and cold/ref-1; appends a section to bench/RESULTS.md.
+and the same-run ratios cold/ref-par, cold/ref-same and cold/ref-1; appends a section to bench/RESULTS.md.
 
   python bench/bench_filler.py --n 5000 --subdirs 8 --runs 3
 """
@@ -27,6 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+from exifdata_analytics.exiftool import EXIFTOOL_ARGS  # noqa: E402
 MAKE_CORPUS = PROJECT.parent / "shared" / "bench" / "make_corpus.py"
 
 
@@ -43,7 +47,7 @@ def run_measured(cmd: list[str], stdout=subprocess.DEVNULL) -> dict:
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
 
 
-def run_parallel_exiftool(files: list[str], workers: int, tmp: Path) -> dict:
+def run_parallel_exiftool(files: list[str], workers: int, tmp: Path, args: tuple[str, ...] = ("-j", "-G1")) -> dict:
     chunks = [files[i::workers] for i in range(workers)]
     lists = []
     for i, chunk in enumerate(chunks):
@@ -51,7 +55,7 @@ def run_parallel_exiftool(files: list[str], workers: int, tmp: Path) -> dict:
         p.write_text("\n".join(chunk) + "\n", encoding="utf-8")
         lists.append(p)
     started = time.perf_counter()
-    procs = [subprocess.Popen(["exiftool", "-j", "-G1", "-@", str(p)], stdout=subprocess.DEVNULL,
+    procs = [subprocess.Popen(["exiftool", *args, "-@", str(p)], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL) for p in lists]
     cpu = 0.0
     rss = 0.0
@@ -95,10 +99,11 @@ def main() -> int:
     files = sorted(str(p) for p in corpus.rglob("*") if p.is_file())
     n = len(files)
     filler = [sys.executable, str(PROJECT / "DB_filler.py"), str(corpus), "-r", "-y", "--no-progress", *a.extra]
-    results: dict[str, list[dict]] = {"ref-1": [], "ref-par": [], "cold": [], "warm": []}
+    results: dict[str, list[dict]] = {"ref-1": [], "ref-par": [], "ref-same": [], "cold": [], "warm": []}
     for rep in range(a.runs):
         results["ref-1"].append(run_measured(["exiftool", "-j", "-G1", "-r", str(corpus)]))
         results["ref-par"].append(run_parallel_exiftool(files, workers, tmp))
+        results["ref-same"].append(run_parallel_exiftool(files, workers, tmp, EXIFTOOL_ARGS))
         db = tmp / f"bench{rep}.db"
         results["cold"].append(run_measured(filler + ["--db", str(db)]))
         results["warm"].append(run_measured(filler + ["--db", str(db)]))
@@ -108,12 +113,15 @@ def main() -> int:
     def med(key, field):
         return statistics.median(r[field] for r in results[key])
 
-    ratio_par = statistics.median(results["ref-par"][i]["wall"] / results["cold"][i]["wall"] for i in range(a.runs))
-    ratio_one = statistics.median(results["ref-1"][i]["wall"] / results["cold"][i]["wall"] for i in range(a.runs))
+    def ratio(ref):
+        return statistics.median(results[ref][i]["wall"] / results["cold"][i]["wall"] for i in range(a.runs))
+
+    ratio_par, ratio_same, ratio_one = ratio("ref-par"), ratio("ref-same"), ratio("ref-1")
     cpu_ratio = statistics.median(results["cold"][i]["cpu"] / results["ref-1"][i]["cpu"] for i in range(a.runs))
     rows = []
     for key, label in (("ref-1", "exiftool -j -G1 -r (1 process)"),
                        ("ref-par", f"{workers} parallel exiftool -j -G1"),
+                       ("ref-same", f"{workers} parallel exiftool {' '.join(EXIFTOOL_ARGS)}"),
                        ("cold", "DB_filler.py, new DB"), ("warm", "DB_filler.py, unchanged folder")):
         rows.append(f"| {label} | {n / med(key, 'wall'):,.0f} | {med(key, 'wall'):.2f} | {med(key, 'cpu'):.2f} "
                     f"| {med(key, 'rss_mb'):.0f} |")
@@ -130,6 +138,7 @@ def main() -> int:
         *rows,
         "",
         f"Same-run ratios (median): cold / parallel reference = {ratio_par:.2f}; "
+        f"cold / parallel exiftool with DB_filler's arguments = {ratio_same:.2f}; "
         f"cold / single exiftool = {ratio_one:.2f}; CPU of cold / CPU of single exiftool = {cpu_ratio:.2f}.",
         "",
     ])

@@ -133,7 +133,8 @@ def integrity(db: Path) -> str:
         has_fts = con.execute("SELECT 1 FROM sqlite_master WHERE name = 'images_fts'").fetchone()
         if result == "ok" and has_fts:
             try:
-                con.execute("INSERT INTO images_fts(images_fts) VALUES ('integrity-check')")
+                # rank 1: also compare the index with the images table, not only with itself
+                con.execute("INSERT INTO images_fts(images_fts, rank) VALUES ('integrity-check', 1)")
             except sqlite3.DatabaseError as exc:
                 result = f"fts: {exc}"
         fk = con.execute("PRAGMA foreign_key_check").fetchall()

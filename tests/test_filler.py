@@ -326,3 +326,55 @@ def test_exiftool_runs_without_composite_tags(sample_run):
     for r in rows(db_path):
         if r["raw_json"]:
             assert not any(k.startswith("Composite:") for k in json.loads(r["raw_json"])), r["path"]
+
+
+
+def _search_index_matches(db_path: Path) -> bool:
+    con = sqlite3.connect(str(db_path))
+    try:
+        # rank 1: compare the FTS index with the images table, not only with itself
+        con.execute("INSERT INTO images_fts(images_fts, rank) VALUES ('integrity-check', 1)")
+        return True
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        con.close()
+
+
+def _fts_hits(db_path: Path, query: str) -> int:
+    with sqlite3.connect(str(db_path)) as con:
+        return con.execute("SELECT COUNT(*) FROM images_fts WHERE images_fts MATCH ?", (query,)).fetchone()[0]
+
+
+def test_many_rows_per_statement_keep_the_search_index_equal_to_the_table(tmp_path):
+    root = tmp_path / "lib"
+    make_sample_folder(root)
+    db_path = tmp_path / "many.db"
+    _fill(root, db_path, batch_size=100)  # the whole folder in one batch, one statement
+    assert _search_index_matches(db_path)
+    with_word = sum(1 for r in rows(db_path) if "photorealistic" in f"{r['prompt']} {r['negative_prompt']}".lower())
+    assert with_word and _fts_hits(db_path, "photorealistic") == with_word
+    # new and changed files in one batch: inserts and updates mixed in one statement
+    write_png(root / "late.png", {"parameters": a1111_infotext("a late zebra", None, {"Steps": 20, "Sampler": "Euler"})})
+    changed = next(p for p in sorted(root.rglob("*.png")) if p.name != "late.png")
+    write_png(changed, {"parameters": a1111_infotext("a changed okapi", None, {"Steps": 9, "Sampler": "Euler"})})
+    summary = _fill(root, db_path, batch_size=100)
+    assert (summary.new, summary.updated) == (1, 1)
+    assert _fts_hits(db_path, "zebra") == 1 and _fts_hits(db_path, "okapi") == 1
+    assert _search_index_matches(db_path)
+
+
+def test_write_batch_splits_statements_at_sqlites_variable_limit(tmp_path):
+    con = db.connect(tmp_path / "limit.db")
+    con.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, len(db.IMAGE_COLUMNS) * 3)  # 3 rows per statement
+    records = [(db.ImageRecord(path=f"/x/{i}.png", file_name=f"{i}.png", folder="/x", size_bytes=i, mtime_ns=i,
+                               sha256=None, format="PNG", image_width=1, image_height=1, generator="A1111",
+                               prompt=f"prompt word{i}", negative_prompt=None, steps=i, seed=i, sampler=None,
+                               scheduler=None, cfg_scale=None, denoising_strength=None, width=None, height=None,
+                               model=None, model_hash=None, vae=None, clip_skip=None, params_json=None,
+                               raw_json=None, extra_json=None, created_at=None, parse_status="ok", error=None,
+                               parser="a1111", indexed_at="t"), ()) for i in range(10)]
+    db.write_batch(con, records)
+    assert [r[0] for r in con.execute("SELECT steps FROM images ORDER BY steps")] == list(range(10))
+    assert con.execute("SELECT COUNT(*) FROM images_fts WHERE images_fts MATCH 'word7'").fetchone()[0] == 1
+    con.close()

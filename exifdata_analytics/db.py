@@ -431,13 +431,20 @@ def under_clause(root: str) -> tuple[str, list]:
     return "path >= ? AND path < ?", [prefix, upper]
 
 
-def file_states_under(con: sqlite3.Connection, root: str, recursive: bool) -> dict[str, tuple[int, int]]:
-    """path -> (size_bytes, mtime_ns) of the rows under ``root`` (only its direct children
+def scope_clause(root: str, recursive: bool) -> tuple[str, list]:
+    """A WHERE clause selecting the rows a scan of ``root`` covers (only its direct children
     when not recursive)."""
     where, args = under_clause(root)
     if not recursive and args:  # no args: a folder name that is not UTF-8, no rows
         where += " AND folder = ?"
         args.append(root.rstrip(os.sep) or os.sep)
+    return where, args
+
+
+def file_states_under(con: sqlite3.Connection, root: str, recursive: bool) -> dict[str, tuple[int, int]]:
+    """path -> (size_bytes, mtime_ns) of the rows under ``root`` (only its direct children
+    when not recursive)."""
+    where, args = scope_clause(root, recursive)
     return {row[0]: (row[1], row[2])
             for row in con.execute(f"SELECT path, size_bytes, mtime_ns FROM images WHERE {where}", args)}
 

@@ -265,13 +265,33 @@ class Move:
 class MoveFinder:
     """Finds, for new files, rows with the same content (sha256 and size) whose file no
     longer exists, so a moved file is re-linked instead of read again. Thread-safe: one
-    read-only connection per worker thread."""
+    read-only connection per worker thread.
 
-    def __init__(self, db_path: Path):
+    Rows inside the scan (``root``, ``recursive``) are candidates only when the scan did not
+    find their file (``gone``); every other such row exists. Asking the file system about
+    each of them made a folder holding many copies of one image quadratic (100,000 copies:
+    every new file checked every earlier copy)."""
+
+    def __init__(self, db_path: Path, root: str, recursive: bool, gone: Sequence[str] = ()):
         self.db_path = db_path
+        self._scope = db.scope_clause(root, recursive)
+        self._gone = list(gone)
+        self._gone_by_digest: Optional[dict[str, list]] = None
         self._local = threading.local()
         self._connections: list = []
         self._lock = threading.Lock()
+
+    def _gone_rows(self, con) -> dict[str, list]:
+        with self._lock:
+            if self._gone_by_digest is None:
+                index: dict[str, list] = {}
+                for start in range(0, len(self._gone), 500):
+                    chunk = self._gone[start:start + 500]
+                    for row in con.execute("SELECT id, path, size_bytes, sha256 FROM images WHERE sha256 IS NOT NULL "
+                                           f"AND path IN ({','.join('?' for _ in chunk)})", chunk):
+                        index.setdefault(row["sha256"], []).append(row)
+                self._gone_by_digest = index
+            return self._gone_by_digest
 
     def _con(self):
         con = getattr(self._local, "con", None)
@@ -289,9 +309,13 @@ class MoveFinder:
         for entry, digest in candidates:
             by_digest.setdefault(digest, []).append(entry)
         digests = list(by_digest)
-        rows = self._con().execute(
-            f"SELECT id, path, size_bytes, sha256 FROM images WHERE sha256 IN ({','.join('?' for _ in digests)})",
-            digests).fetchall()
+        con = self._con()
+        scope, scope_args = self._scope
+        rows = con.execute(
+            f"SELECT id, path, size_bytes, sha256 FROM images WHERE sha256 IN ({','.join('?' for _ in digests)}) "
+            f"AND NOT ({scope})", digests + scope_args).fetchall()
+        gone = self._gone_rows(con)
+        rows += [row for digest in digests for row in gone.get(digest, ())]
         moves, claimed = [], set()
         for row in rows:
             if row["id"] in claimed or os.path.lexists(row["path"]):
@@ -440,7 +464,7 @@ def fill(options: FillOptions, progress: Optional[Progress] = None,
             make_reader = reader_factory or (lambda n: ExifToolPool(workers=n))
             reader = _LazyReader(lambda: make_reader(options.workers))
             # --force means "read everything again", so no shortcut through moved rows then
-            move_finder = None if options.force else MoveFinder(options.db_path)
+            move_finder = None if options.force else MoveFinder(options.db_path, root, options.recursive, stale)
             try:
                 _extract_all(con, reader, move_finder, todo, existing, options, tally, generators, progress)
             finally:

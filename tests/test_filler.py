@@ -309,6 +309,38 @@ def test_a_copy_is_read_as_a_new_image_and_keeps_the_original_row(tmp_path):
     assert len({r["sha256"] for r in rows(dbp)}) == 1 and len(rows(dbp)) == 2
 
 
+def test_a_file_moved_in_from_outside_the_scanned_folder_is_re_linked(tmp_path):
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    write_png(tmp_path / "old" / "fox.png", {"parameters": a1111_infotext("a fox", None, {"Steps": 7, "Sampler": "Euler"})})
+    dbp = tmp_path / "t.db"
+    _fill(tmp_path / "old", dbp)
+    before = row_by_name(dbp, "fox.png")
+    os.rename(tmp_path / "old" / "fox.png", tmp_path / "new" / "fox.png")
+    moved = fill(FillOptions(root=str(tmp_path / "new"), recursive=True, db_path=dbp), reader_factory=_NoReader)
+    assert (moved.moved, moved.new) == (1, 0)
+    assert row_by_name(dbp, "fox.png")["id"] == before["id"]
+
+
+def test_copies_inside_the_scanned_folder_are_never_checked_as_moves(tmp_path, monkeypatch):
+    # many copies of one image: a new copy must not make the run look at every earlier copy's file
+    root = tmp_path / "imgs"
+    root.mkdir()
+    write_png(root / "c0.png", {"parameters": a1111_infotext("copies", None, {"Steps": 3, "Sampler": "Euler"})})
+    for i in range(1, 40):
+        (root / f"c{i}.png").write_bytes((root / "c0.png").read_bytes())
+    dbp = tmp_path / "t.db"
+    _fill(root, dbp, batch_size=5)
+    checked: list[str] = []
+    real_lexists = os.path.lexists
+    monkeypatch.setattr(os.path, "lexists", lambda p: checked.append(p) or real_lexists(p))
+    for i in range(40, 60):
+        (root / f"c{i}.png").write_bytes((root / "c0.png").read_bytes())
+    again = _fill(root, dbp, batch_size=5)
+    assert (again.new, again.moved, again.unchanged) == (20, 0, 40)
+    assert checked == []
+
+
 def test_pixel_size_comes_from_the_image_header_not_the_thumbnail_or_exif_claims():
     # ExifTool runs with -e (no Composite:ImageSize); the header's size wins over EXIF/IFD1
     jpeg = {"IFD1:ImageWidth": 160, "IFD1:ImageHeight": 120, "IFD0:ImageWidth": 6000, "IFD0:ImageHeight": 4000,

@@ -183,7 +183,7 @@ def connect(path: os.PathLike | str, *, readonly: bool = False) -> sqlite3.Conne
             con.close()
         if readonly and "unable to open" in str(exc) and _unwritable_folder_without_wal(path):
             return _connect_immutable(path)
-        raise DatabaseError(_explain(path, exc)) from None
+        raise DatabaseError(explain_sqlite_error(path, exc)) from None
     return con
 
 
@@ -203,12 +203,13 @@ def _connect_immutable(path: Path) -> sqlite3.Connection:
         _configure(con, True)
         check_version(con)
     except sqlite3.DatabaseError as exc:
-        raise DatabaseError(_explain(path, exc)) from None
+        raise DatabaseError(explain_sqlite_error(path, exc)) from None
     logger.info("database %s is in a read-only folder: opened as immutable", path)
     return con
 
 
-def _explain(path: Path, exc: sqlite3.Error) -> str:
+def explain_sqlite_error(path: Path, exc: sqlite3.Error) -> str:
+    """One line that names the problem with database ``path`` and what to do about it."""
     msg = str(exc)
     if "not a database" in msg or "malformed" in msg:
         return f"{path} is not a usable SQLite database ({msg}); pass another --db path or restore a backup"

@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
@@ -365,13 +365,16 @@ def process_batch(reader: MetadataReader, entries: Sequence[FileEntry],
         moves = move_finder.find([(e, digests[e.path]) for e in present
                                   if e.path in new_paths and digests.get(e.path)])
     moved = {m.entry.path for m in moves}
-    to_read = [e for e in present if e.path not in moved]
-    results = reader.read([e.path for e in to_read]) if to_read else []
+    # a file we cannot read (permissions, I/O error) is not sent to ExifTool: our reason
+    # ("Permission denied") says more than its "Error opening file"
+    to_read = [e for e in present if e.path not in moved and e.path not in read_errors]
+    results = dict(zip((e.path for e in to_read), reader.read([e.path for e in to_read]))) if to_read else {}
     indexed_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     records = []
-    for entry, ft in zip(to_read, results):
-        if entry.path in read_errors and ft.error is None:
-            ft = replace(ft, error=read_errors[entry.path])
+    for entry in present:
+        if entry.path in moved:
+            continue
+        ft = results.get(entry.path) or FileTags(entry.path, error=read_errors[entry.path])
         records.append(build_record(entry, ft, digests[entry.path], indexed_at))
     return _BatchResult(records, vanished, tuple(moves))
 
@@ -478,7 +481,7 @@ def fill(options: FillOptions, progress: Optional[Progress] = None,
     except KeyboardInterrupt:
         raise FillInterrupted(summary()) from None
     except sqlite3.Error as exc:  # disk full, read-only file…: one clear message; stored batches stay
-        raise DatabaseError(db._explain(Path(options.db_path), exc)) from None
+        raise DatabaseError(db.explain_sqlite_error(Path(options.db_path), exc)) from None
     finally:
         con.close()
     result = summary()
@@ -592,7 +595,7 @@ def reparse(db_path: Path, root: Optional[str] = None, progress: Optional[Progre
             if progress:
                 progress(tally["rows"], total or tally["rows"])
     except sqlite3.Error as exc:
-        raise DatabaseError(db._explain(Path(db_path), exc)) from None
+        raise DatabaseError(db.explain_sqlite_error(Path(db_path), exc)) from None
     finally:
         con.close()
     return ReparseSummary(elapsed=time.monotonic() - started, **tally)

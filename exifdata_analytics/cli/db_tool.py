@@ -26,7 +26,7 @@ from ..config import Settings, load_settings
 from ..coverage import Coverage, parse_coverage
 from ..errors import DatabaseError, ExifDataError
 from ..legacy import LegacyImportSummary, import_legacy
-from ..logs import setup_logging
+from ..logs import current_log_path, setup_logging
 from ..search import SCOPES, SORTS, SearchHit, SearchResult
 from .common import (EXIT_FATAL, ProgressBar, EXIT_INTERRUPTED, EXIT_OK, EndOfInput, UsageError, ask, ask_yes_no,
                      install_sigterm_as_interrupt, run_cli, strip_quotes)
@@ -834,9 +834,12 @@ def run_menu(db: Path, settings: Settings) -> int:
         except (UsageError, ExifDataError) as exc:
             logger.info("menu action %s: %s", choice, exc)
             print(f"error: {exc}")
+        except sqlite3.Error as exc:  # locked, read-only, disk full…: one clear line, the menu goes on
+            logger.warning("menu action %s: %s", choice, exc)
+            print(f"error: {database.explain_sqlite_error(db, exc)}")
         except Exception as exc:  # noqa: BLE001 - one failed action must not end the session
             logger.exception("menu action %s failed", choice)
-            print(f"error: unexpected {type(exc).__name__}: {exc} (details in LOG_files/{LOG_NAME})")
+            print(f"error: unexpected {type(exc).__name__}: {exc} (details in {current_log_path() or LOG_NAME})")
 
 
 # -- main ----------------------------------------------------------------------------------
@@ -859,7 +862,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         try:
             return _run_command(args, settings)
         except sqlite3.Error as exc:  # a write refused (read-only file, disk full): one clear line
-            raise DatabaseError(database._explain(_db_path(args, settings), exc)) from None
+            raise DatabaseError(database.explain_sqlite_error(_db_path(args, settings), exc)) from None
 
     return run_cli(body, log_hint="LOG_files/" + LOG_NAME)
 

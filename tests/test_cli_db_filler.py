@@ -118,6 +118,9 @@ def test_dry_run_and_reparse_flags(folder, db_path, config_path):
     assert "Re-parsed 3 rows" in rep.stdout
 
 
+N_MANY = 2000
+
+
 def _many_images(root: Path, n: int) -> None:
     root.mkdir(parents=True, exist_ok=True)
     for i in range(n):
@@ -144,7 +147,7 @@ def _wait_for_rows(db: Path, proc: subprocess.Popen, minimum: int, timeout: floa
 @pytest.mark.parametrize("sig, expected_code", [(signal.SIGINT, 130), (signal.SIGTERM, 130), (signal.SIGKILL, -9)])
 def test_interrupted_run_keeps_finished_batches_and_the_next_run_resumes(tmp_path, config_path, sig, expected_code):
     root = tmp_path / "many"
-    _many_images(root, 600)
+    _many_images(root, N_MANY)  # enough that the run is still going when the signal comes
     db = tmp_path / "int.db"
     args = [sys.executable, str(PROJECT_DIR / "DB_filler.py"), str(root), "-y", "--db", str(db),
             "--config", str(config_path), "--batch-size", "5", "--workers", "1", "--no-progress"]
@@ -161,7 +164,7 @@ def test_interrupted_run_keeps_finished_batches_and_the_next_run_resumes(tmp_pat
     con = sqlite3.connect(db)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     stored = con.execute("SELECT COUNT(*) FROM images").fetchone()[0]
-    assert 0 < stored < 600 and stored % 5 == 0  # whole batches only
+    assert 0 < stored < N_MANY and stored % 5 == 0  # whole batches only
     con.close()
     # no ExifTool left behind
     time.sleep(0.3)
@@ -170,7 +173,7 @@ def test_interrupted_run_keeps_finished_batches_and_the_next_run_resumes(tmp_pat
     again = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     assert f"unchanged (skipped):" in again.stdout
-    assert len(rows(db)) == 600
+    assert len(rows(db)) == N_MANY
 
 
 def _parent_is(pid: str, parent: int) -> bool:

@@ -313,6 +313,7 @@ def test_ctrl_c_at_the_menu_prompt_leaves_with_130(config_path, indexed):
             except BlockingIOError:
                 time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)  # stdin stays open: only the signal can end the session
         os.set_blocking(fd, True)
         out, err = proc.communicate(timeout=20)
     finally:

@@ -217,6 +217,12 @@ def test_clear_removes_every_row_resource_and_index_entry(fresh):
         assert con.execute("SELECT COUNT(*) FROM images").fetchone()[0] == 0
         assert con.execute("SELECT COUNT(*) FROM resources").fetchone()[0] == 0
         assert con.execute("SELECT COUNT(*) FROM images_fts WHERE images_fts MATCH 'cat'").fetchone()[0] == 0
+        # the delete trigger, set aside during the clear, is back and keeps the index in step
+        con.execute("INSERT INTO images (path, file_name, folder, prompt, parse_status, indexed_at) "
+                    "VALUES ('/x/a.png', 'a.png', '/x', 'a lone zebra', 'ok', 't')")
+        con.execute("DELETE FROM images WHERE path = '/x/a.png'")
+        con.commit()
+        assert con.execute("SELECT COUNT(*) FROM images_fts WHERE images_fts MATCH 'zebra'").fetchone()[0] == 0
     finally:
         con.close()
     assert m.check_database_integrity(dbp).database_ok

@@ -79,6 +79,27 @@ def test_fts_index_follows_inserts_updates_and_deletes(db_path):
     con.close()
 
 
+def test_update_parsed_rewrites_many_rows_in_step_with_the_search_index(db_path):
+    con = db.connect(db_path)
+    db.write_batch(con, [(_record(f"/a/{i}.png", prompt=f"old words{i}"), ()) for i in range(5)])
+    ids = db.image_ids(con, [f"/a/{i}.png" for i in range(5)])
+    updates = [(ids[f"/a/{i}.png"], {"prompt": f"new words{i}", "steps": 30 + i, "seed": 2**64 - 1},
+                (Resource("lora", f"net{i}"),)) for i in range(4)]
+    updates.append((ids["/a/4.png"], {"parse_status": "unparsed", "error": "why"}, ()))  # another column set
+    db.update_parsed(con, updates)
+    rows = {r["path"]: r for r in con.execute("SELECT * FROM images")}
+    assert [rows[f"/a/{i}.png"]["steps"] for i in range(4)] == [30, 31, 32, 33]
+    assert rows["/a/0.png"]["seed"] == str(2**64 - 1)  # the same exactness as inserts
+    assert rows["/a/4.png"]["parse_status"] == "unparsed" and rows["/a/4.png"]["prompt"] == "old words4"
+    assert con.execute("SELECT COUNT(*) FROM images_fts WHERE images_fts MATCH 'new'").fetchone()[0] == 4
+    assert con.execute("SELECT COUNT(*) FROM images_fts WHERE images_fts MATCH 'old'").fetchone()[0] == 1
+    assert [r.name for r in db.resources_of(con, "/a/2.png")] == ["net2"]
+    con.execute("INSERT INTO images_fts(images_fts, rank) VALUES ('integrity-check', 1)")
+    with pytest.raises(ValueError):
+        db.update_parsed(con, [(ids["/a/0.png"], {"prompt = 'x', steps": 1}, ())])
+    con.close()
+
+
 def test_seeds_beyond_64_bits_are_kept_exactly(db_path):
     con = db.connect(db_path)
     big = 2**64 - 1

@@ -18,7 +18,7 @@ from typing import Any, Optional
 from .base import GenerationParams, Parser, Resource, Tags
 from .common import (base_name, iter_json_objects, model_stem, name_or_none, prompt_text, to_float, to_int,
                      to_seed, to_text)
-from .tags import split_key
+from .tags import iter_tags, split_key
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +61,9 @@ def _lookup(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse(tags: Tags) -> Optional[GenerationParams]:
-    # one chunk per key (PNG)
-    chunk_values = {split_key(k)[1]: v for k, v in tags.items() if split_key(k)[0].lower().startswith("png")}
+    # one chunk per key (PNG); without a prompt chunk it cannot be this layout
+    chunk_values = {split_key(k)[1]: v for k, v in tags.items() if split_key(k)[0].lower().startswith("png")} \
+        if any(key.lower().startswith("png") for key, _ in iter_tags(tags, "Prompt")) else {}
     found = _lookup(chunk_values)
     if _is_easy_diffusion(found, chunk_values):
         # ExifTool capitalises chunk keywords ('prompt_strength' -> 'Prompt_strength'); undo that

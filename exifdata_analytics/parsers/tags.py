@@ -30,10 +30,11 @@ class IndexedTags(dict):
             repeated = []
             for key in self:
                 parts = key.split(":")
+                name = parts[-1].lower()
                 hit = (len(parts) - 1, parts[0].lower() if len(parts) > 1 else "", key)
-                hits = index.get(parts[-1].lower())
+                hits = index.get(name)
                 if hits is None:
-                    index[parts[-1].lower()] = [hit]
+                    index[name] = [hit]
                 else:
                     hits.append(hit)
                     repeated.append(hits)

@@ -378,11 +378,18 @@ def _fts_phrase(node: Text) -> str:
     return f"{column} : {phrase}" if column else phrase
 
 
+# Hiragana, Katakana, CJK ideographs (and extension A, compatibility), Hangul, half-width Katakana
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\uff66-\uff9f]")
+_TEXT_COLUMNS = {"prompt": ("prompt",), "negative": ("negative_prompt",), "any": ("prompt", "negative_prompt")}
+
+
 def _fts(node: Node) -> Optional[str]:
     """The node as one FTS5 expression when it is made only of text terms, else None.
-    FTS5's NOT is binary, so a NOT needs a positive sibling in the same AND."""
+    FTS5's NOT is binary, so a NOT needs a positive sibling in the same AND. Text with CJK
+    characters is not for the index: its tokenizer keeps a run of them as one word (猫耳 in
+    '1girl, 猫耳' is found, 猫 is not), so such text is matched as a substring instead."""
     if isinstance(node, Text):
-        return _fts_phrase(node)
+        return None if _CJK.search(node.value) else _fts_phrase(node)
     if isinstance(node, Or):
         parts = [_fts(c) if not isinstance(c, Not) else None for c in node.children]
         if any(p is None for p in parts):
@@ -424,7 +431,17 @@ class _Compiler:
             return f"NOT ({self.sql(node.child)})"
         if isinstance(node, Field):
             return self.field(node)
+        if isinstance(node, Text):  # CJK text (see _fts): a substring of the prompt texts
+            return self.contains(_TEXT_COLUMNS[node.scope], "%" + _like_escape(node.value) + "%")
         raise AssertionError(node)
+
+    def contains(self, columns: Sequence[str], pattern: str) -> str:
+        """Any of ``columns`` is LIKE ``pattern`` (already escaped)."""
+        conds = []
+        for column in columns:
+            self.params.append(pattern)
+            conds.append(f"IFNULL({column} LIKE ? ESCAPE '\\', 0)")
+        return "(" + " OR ".join(conds) + ")"
 
     def and_sql(self, node: And) -> str:
         # the text terms of an AND go into one FTS match, the rest stay SQL conditions
@@ -467,12 +484,7 @@ class _Compiler:
             self.params.append(value)
             sql = f"IFNULL({columns[0]} = ? COLLATE NOCASE, 0)"
             return sql if op == "=" else f"NOT {sql}"
-        pattern = "%" + _like_escape(value).replace("*", "%") + "%"
-        conds = []
-        for column in columns:
-            self.params.append(pattern)
-            conds.append(f"IFNULL({column} LIKE ? ESCAPE '\\', 0)")
-        return "(" + " OR ".join(conds) + ")"
+        return self.contains(columns, "%" + _like_escape(value).replace("*", "%") + "%")
 
     def number_field(self, name: str, op: str, value: str) -> str:
         column = _INT_FIELDS.get(name) or _REAL_FIELDS[name]

@@ -109,6 +109,30 @@ def test_prefix_search(con):
     assert names(con, "cat*") == ["cat.png", "catdog.png", "cathedral.jpg"]
 
 
+CJK_ROWS = [
+    record("/jp/girl.png", prompt="傑作, 最高品質, 1人の女の子, 桜の木の下, 着物, (猫耳:1.2)", negative_prompt="低品質"),
+    record("/jp/boy.png", prompt="青い空, 東京の夜景, 1人の少年, ネオン", negative_prompt="ぼやけた, 猫"),
+    record("/kr/cat.png", prompt="고양이, cat, 벚꽃", negative_prompt=None),
+]
+
+
+def test_cjk_text_is_found_inside_longer_runs_of_cjk(tmp_path):
+    # FTS5's tokenizer keeps '1人の女の子' as one word; a CJK term is matched as a substring instead
+    c = db.connect(make_db(tmp_path / "cjk.db", CJK_ROWS), readonly=True)
+    try:
+        assert names(c, "女の子") == ["girl.png"]
+        assert names(c, "猫耳") == ["girl.png"] and names(c, "猫") == ["girl.png"]
+        assert names(c, "neg:猫") == ["boy.png"] and names(c, "any:猫") == ["boy.png", "girl.png"]
+        assert names(c, "1人の") == ["boy.png", "girl.png"]
+        assert names(c, "着物 OR ネオン") == ["boy.png", "girl.png"]
+        assert names(c, "1人の -着物") == ["boy.png"]
+        assert names(c, "cat 벚꽃") == ["cat.png"] and names(c, "고양이 OR 夜景") == ["boy.png", "cat.png"]
+        assert names(c, '"桜の木"') == ["girl.png"] and names(c, "猫耳 steps>=1") == []
+        assert count(c, "東京") == 1
+    finally:
+        c.close()
+
+
 def test_text_fields_contain_or_equal_any_case(con):
     assert names(con, "model:PONY") == ["dog.png"]
     assert names(con, "sampler:euler") == ["cat.png", "catdog.png", "dog.png"]

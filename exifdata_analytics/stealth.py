@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import struct
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
@@ -83,8 +84,86 @@ def _decode(lsb_columns, total: int, per_column: int, signatures: dict) -> Optio
     return StealthText(signature.decode(), payload.decode("utf-8", errors="replace"))
 
 
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _png_signature_bits(path: str) -> Optional[dict[str, bytes]]:
+    """The 15 bytes where a stealth signature would sit, read from the first rows only, for
+    the usual PNG (8-bit RGB or RGBA, not interlaced, at least as tall as the alpha signature
+    is long): {'alpha': …, 'rgb': …}. None when the file is anything else, so the full decode
+    decides. Decoding a whole 1024×1024 PNG to find no signature cost ~8 ms per file."""
+    rows = _SIGNATURE_BITS  # alpha: one bit per pixel of column 0; RGB needs a third of that
+    with open(path, "rb") as fh:
+        if fh.read(8) != _PNG_MAGIC:
+            return None
+        length, kind = struct.unpack(">I4s", fh.read(8))
+        if kind != b"IHDR" or length != 13:
+            return None
+        width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", fh.read(13))
+        fh.read(4)  # CRC
+        if depth != 8 or colour not in (2, 6) or interlace or height < rows or width == 0:
+            return None
+        bpp = 3 if colour == 2 else 4
+        stride = 1 + width * bpp
+        need = rows * stride
+        inflate = zlib.decompressobj()
+        raw = bytearray()
+        while len(raw) < need:
+            header = fh.read(8)
+            if len(header) < 8:
+                return None
+            length, kind = struct.unpack(">I4s", header)
+            if kind == b"IDAT":
+                raw += inflate.decompress(fh.read(length), need - len(raw))
+                fh.read(4)
+            elif kind == b"IEND":
+                return None
+            else:
+                fh.seek(length + 4, 1)
+    # column 0 of each row: with no pixel to its left, every PNG filter predicts it from the
+    # pixel above only (Sub: 0, Up/Paeth: above, Average: above // 2)
+    above = [0] * bpp
+    alpha_bits, rgb_bits = [], []
+    for row in range(rows):
+        start = row * stride
+        kind = raw[start]
+        pixel = []
+        for c in range(bpp):
+            value = raw[start + 1 + c]
+            if kind in (2, 4):
+                value += above[c]
+            elif kind == 3:
+                value += above[c] // 2
+            pixel.append(value & 0xFF)
+        above = pixel
+        if bpp == 4:
+            alpha_bits.append(pixel[3] & 1)
+        rgb_bits.extend(v & 1 for v in pixel[:3])
+
+    def packed(bits: list[int]) -> bytes:
+        return bytes(int("".join(map(str, bits[i:i + 8])), 2) for i in range(0, _SIGNATURE_BITS, 8))
+
+    found = {"rgb": packed(rgb_bits)}
+    if bpp == 4:
+        found["alpha"] = packed(alpha_bits)
+    return found
+
+
+def _png_without_stealth(path: str) -> bool:
+    """True when the first rows of a usual PNG show no stealth signature (no need to decode it)."""
+    try:
+        heads = _png_signature_bits(path)
+    except (OSError, zlib.error, struct.error):
+        return False  # let the full decode judge
+    if heads is None:
+        return False
+    return heads.get("alpha") not in _ALPHA_SIGNATURES and heads["rgb"] not in _RGB_SIGNATURES
+
+
 def read_stealth_text(path: str) -> Optional[StealthText]:
     """The stealth text of an image, or None (also for unreadable, odd or oversized images)."""
+    if _png_without_stealth(path):
+        return None
     import numpy as np  # imported on first use: most runs never decode pixels
     from PIL import Image
 

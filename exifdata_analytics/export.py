@@ -165,10 +165,10 @@ def export_file(con: sqlite3.Connection, out_path: Union[str, os.PathLike], quer
                     fh.write("\n]\n" if written else "]\n")
         os.replace(tmp, path)
     except OSError as exc:
-        _unlink(tmp)
+        remove_unfinished(tmp)
         raise InputError(f"cannot write {path}: {exc}") from None
     except BaseException:
-        _unlink(tmp)
+        remove_unfinished(tmp)
         raise
     logger.info("exported %d rows to %s (%s)", written, path, fmt)
     return ExportResult(str(path), fmt, written, time.monotonic() - started, compiled.notes)
@@ -181,13 +181,14 @@ def _tick(done: int, total: int, progress: Optional[Progress]) -> int:
     return done
 
 
-def _unlink(path: Path) -> None:
+def remove_unfinished(path: Path) -> None:
+    """Remove a half-written output file (export, backup); never fails."""
     try:
         path.unlink()
     except FileNotFoundError:
         pass
     except OSError:
-        logger.warning("could not remove %s", path, exc_info=True)
+        logger.warning("could not remove the unfinished file %s", path, exc_info=True)
 
 
 # -- sidecars ------------------------------------------------------------------------------
@@ -291,5 +292,5 @@ def _write_json_atomic(target: Path, data: dict) -> None:
             fh.write("\n")
         os.replace(tmp, target)
     except BaseException:
-        _unlink(tmp)
+        remove_unfinished(tmp)
         raise

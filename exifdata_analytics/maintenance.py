@@ -18,6 +18,7 @@ from typing import Callable, Optional, Sequence, Union
 
 from . import db
 from .errors import DatabaseError, InputError
+from .export import remove_unfinished
 from .search import HIT_COLUMNS, SearchHit, SearchResult, search
 from .scan import normalize_path
 
@@ -565,10 +566,10 @@ def backup_database(db_path: PathLike, backup_dir: PathLike, now: Optional[datet
         finally:
             dst.close()
     except sqlite3.Error as exc:
-        _unlink(partial)
+        remove_unfinished(partial)
         raise DatabaseError(f"backup of {path} failed: {exc}") from None
     except BaseException:
-        _unlink(partial)
+        remove_unfinished(partial)
         raise
     finally:
         _close(src)
@@ -580,22 +581,13 @@ def backup_database(db_path: PathLike, backup_dir: PathLike, now: Optional[datet
     if fts_ok is False:
         problems.append(f"search index: {fts_message}")
     if problems:
-        _unlink(partial)
+        remove_unfinished(partial)
         raise DatabaseError(f"the backup of {path} did not verify ({'; '.join(problems)}); "
                             "check the source with the integrity command")
     os.replace(partial, target)
     result = BackupResult(str(path), str(target), _file_size(target), images, integrity, time.monotonic() - started)
     logger.info("backup of %s written to %s (%d images, %d bytes)", path, target, images, result.size_bytes)
     return result
-
-
-def _unlink(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
-    except OSError:
-        logger.warning("could not remove the unfinished backup %s", path, exc_info=True)
 
 
 __all__ = [

@@ -11,14 +11,14 @@ import logging
 import os
 import re
 import sqlite3
-from dataclasses import dataclass, fields
+from contextlib import contextmanager
 from functools import lru_cache
 from operator import attrgetter
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
 from .errors import DatabaseError
-from .parsers.base import Resource
+from .models import RECORD_COLUMNS, ImageRecord, Resource  # noqa: F401 - ImageRecord: db.ImageRecord
 
 logger = logging.getLogger(__name__)
 
@@ -26,45 +26,8 @@ SCHEMA_VERSION = 1
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
-@dataclass(frozen=True)
-class ImageRecord:
-    """One row of ``images`` (everything but ``id``), in column order."""
-
-    path: str
-    file_name: str
-    folder: str
-    size_bytes: int
-    mtime_ns: int
-    sha256: Optional[str]
-    format: Optional[str]
-    image_width: Optional[int]
-    image_height: Optional[int]
-    generator: Optional[str]
-    prompt: Optional[str]
-    negative_prompt: Optional[str]
-    steps: Optional[int]
-    seed: Optional[int]
-    sampler: Optional[str]
-    scheduler: Optional[str]
-    cfg_scale: Optional[float]
-    denoising_strength: Optional[float]
-    width: Optional[int]
-    height: Optional[int]
-    model: Optional[str]
-    model_hash: Optional[str]
-    vae: Optional[str]
-    clip_skip: Optional[int]
-    params_json: Optional[str]
-    raw_json: Optional[str]
-    extra_json: Optional[str]
-    created_at: Optional[str]
-    parse_status: str
-    error: Optional[str]
-    parser: Optional[str]
-    indexed_at: str
-
-
-IMAGE_COLUMNS = tuple(f.name for f in fields(ImageRecord))
+# the row of images as written (every column but id), declared once in models
+IMAGE_COLUMNS = RECORD_COLUMNS
 
 _SCHEMA_V1 = """
 CREATE TABLE images (
@@ -153,6 +116,21 @@ def _configure(con: sqlite3.Connection, readonly: bool) -> None:
             logger.warning("database journal mode is %s, not WAL", mode)
         # WAL + NORMAL: a crash may lose the last transactions, never corrupts the file
         con.execute("PRAGMA synchronous = NORMAL")
+
+
+@contextmanager
+def transaction(con: sqlite3.Connection, mode: str = "IMMEDIATE") -> Iterator[sqlite3.Connection]:
+    """One write transaction (``BEGIN IMMEDIATE``: the write lock is taken at once, so a busy
+    database waits here rather than failing halfway): committed when the block ends, rolled
+    back when anything, Ctrl-C included, escapes it."""
+    con.execute(f"BEGIN {mode}")
+    try:
+        yield con
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def connect(path: os.PathLike | str, *, readonly: bool = False) -> sqlite3.Connection:
@@ -246,16 +224,11 @@ def migrate(con: sqlite3.Connection) -> None:
     version = check_version(con)
     while version < SCHEMA_VERSION:
         target = version + 1
-        con.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(con):
             # executescript would COMMIT our transaction first; run statements one by one
             for statement in _split_sql(MIGRATIONS[target]):
                 con.execute(statement)
             con.execute(f"PRAGMA user_version = {target}")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         logger.info("database schema migrated to version %d", target)
         version = target
 
@@ -330,21 +303,18 @@ def write_batch(con: sqlite3.Connection, records: Sequence[tuple[ImageRecord, Se
     """Upsert a batch of images and replace their resources, in one transaction."""
     if not records:
         return
-    con.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(con):
         _upsert_images(con, [_row(rec) for rec, _ in records])
         ids = image_ids(con, [rec.path for rec, _ in records])
-        image_id_list = [ids[rec.path] for rec, _ in records]
-        con.executemany("DELETE FROM resources WHERE image_id = ?", [(i,) for i in image_id_list])
-        con.executemany(
-            "INSERT INTO resources (image_id, kind, name, hash, weight, source) VALUES (?, ?, ?, ?, ?, ?)",
-            [_resource_row(ids[rec.path], r) for rec, res in records for r in res],
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        if con.in_transaction:
-            con.execute("ROLLBACK")
-        raise
+        _replace_resources(con, [(ids[rec.path], res) for rec, res in records])
+
+
+def _replace_resources(con: sqlite3.Connection, per_image: Sequence[tuple[int, Sequence[Resource]]]) -> None:
+    con.executemany("DELETE FROM resources WHERE image_id = ?", [(image_id,) for image_id, _ in per_image])
+    con.executemany(
+        "INSERT INTO resources (image_id, kind, name, hash, weight, source) VALUES (?, ?, ?, ?, ?, ?)",
+        [_resource_row(image_id, r) for image_id, res in per_image for r in res],
+    )
 
 
 def _update_rows(con: sqlite3.Connection, names: Sequence[str], rows: list[tuple]) -> None:
@@ -365,24 +335,14 @@ def update_parsed(con: sqlite3.Connection, updates: Sequence[tuple[int, dict, Se
     """Rewrite the parsed columns of existing rows (``--reparse``), one transaction."""
     if not updates:
         return
-    con.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(con):
         by_columns: dict[tuple[str, ...], list] = {}
         for image_id, columns, _ in updates:
             by_columns.setdefault(tuple(columns), []).append((image_id, columns))
         for names, group in by_columns.items():
             _update_rows(con, names, [(image_id, *map(_sqlite_int, (cols[n] for n in names)))
                                       for image_id, cols in group])
-        con.executemany("DELETE FROM resources WHERE image_id = ?", [(u[0],) for u in updates])
-        con.executemany(
-            "INSERT INTO resources (image_id, kind, name, hash, weight, source) VALUES (?, ?, ?, ?, ?, ?)",
-            [_resource_row(image_id, r) for image_id, _, res in updates for r in res],
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        if con.in_transaction:
-            con.execute("ROLLBACK")
-        raise
+        _replace_resources(con, [(image_id, res) for image_id, _, res in updates])
 
 
 def relink(con: sqlite3.Connection, moves: Sequence[tuple[int, str, str, int, int]]) -> list[bool]:
@@ -390,19 +350,13 @@ def relink(con: sqlite3.Connection, moves: Sequence[tuple[int, str, str, int, in
     Keeps the id, the parsed data and the resources. One transaction; a row whose path
     changed meanwhile is left alone (False)."""
     done = []
-    con.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(con):
         for image_id, old_path, new_path, size, mtime_ns in moves:
             cur = con.execute(
                 "UPDATE images SET path = ?, file_name = ?, folder = ?, size_bytes = ?, mtime_ns = ? "
                 "WHERE id = ? AND path = ?",
                 (new_path, os.path.basename(new_path), os.path.dirname(new_path), size, mtime_ns, image_id, old_path))
             done.append(cur.rowcount == 1)
-        con.execute("COMMIT")
-    except BaseException:
-        if con.in_transaction:
-            con.execute("ROLLBACK")
-        raise
     return done
 
 
@@ -410,17 +364,11 @@ def delete_paths(con: sqlite3.Connection, paths: Iterable[str], chunk: int = 500
     """Delete the rows of these paths (and, by cascade, their resources). One transaction."""
     paths = list(paths)
     deleted = 0
-    con.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(con):
         for i in range(0, len(paths), chunk):
             part = paths[i:i + chunk]
             cur = con.execute(f"DELETE FROM images WHERE path IN ({','.join('?' for _ in part)})", part)
             deleted += cur.rowcount
-        con.execute("COMMIT")
-    except BaseException:
-        if con.in_transaction:
-            con.execute("ROLLBACK")
-        raise
     return deleted
 
 

@@ -30,8 +30,9 @@ from typing import Any, Callable, Optional
 
 from . import db
 from .errors import InputError
-from .filler import container_format, parsed_columns, pixel_size, process_batch
-from .parsers import STATUS_NO_METADATA, STATUS_OK, STATUS_UNPARSED
+from .filler import process_batch
+from .models import STATUS_OK, ImageRecord
+from .records import StatusTally, container_format, parsed_columns, pixel_size
 from .scan import FileEntry, normalize_path
 
 logger = logging.getLogger(__name__)
@@ -192,7 +193,7 @@ def _split_path(path: str) -> tuple[str, str]:
     return mod.basename(path), mod.dirname(path)
 
 
-def record_from_text(row: LegacyRow, path: str, indexed_at: str) -> tuple[db.ImageRecord, tuple]:
+def record_from_text(row: LegacyRow, path: str, indexed_at: str) -> tuple[ImageRecord, tuple]:
     """Our row for a legacy row whose file is gone: parsed from the stored text."""
     tags = rebuild_tags(row.metadata, row.metadata_after_prompt)
     mtime_ns = int(round(row.last_modified * 1e9)) if isinstance(row.last_modified, (int, float)) else 0
@@ -208,7 +209,7 @@ def record_from_text(row: LegacyRow, path: str, indexed_at: str) -> tuple[db.Ima
     width, height = pixel_size(tags)
     file_name, folder = _split_path(path)
     extra = {"Legacy:Metadata": row.metadata, "Legacy:MetadataAfterPrompt": row.metadata_after_prompt}
-    record = db.ImageRecord(
+    record = ImageRecord(
         path=path, file_name=file_name or row.file_name, folder=folder, size_bytes=None, mtime_ns=mtime_ns,
         sha256=None, format=container_format(tags, path), image_width=width, image_height=height,
         raw_json=None, extra_json=json.dumps(extra, ensure_ascii=False), indexed_at=indexed_at, **cols,
@@ -229,8 +230,8 @@ def import_legacy(legacy_db: os.PathLike | str, db_path: os.PathLike | str, *, w
         raise InputError("the legacy database and the target database are the same file; pass --db NEW.db")
     rows = read_legacy(legacy_path)
     con = db.connect(target)
-    tally = dict(reextracted=0, from_text=0, ok=0, none=0, unparsed=0, errors=0, present=0, vanished=0)
-    generators: dict[str, int] = {}
+    tally = dict(reextracted=0, from_text=0, present=0, vanished=0)
+    outcomes = StatusTally()
     try:
         existing = {r[0]: (r[1], r[2]) for r in con.execute("SELECT path, size_bytes, mtime_ns FROM images")}
         to_read: list[FileEntry] = []
@@ -262,12 +263,7 @@ def import_legacy(legacy_db: os.PathLike | str, db_path: os.PathLike | str, *, w
         def store(records) -> None:
             nonlocal done
             db.write_batch(con, records)
-            for record, _ in records:
-                key = {STATUS_OK: "ok", STATUS_NO_METADATA: "none", STATUS_UNPARSED: "unparsed"}.get(
-                    record.parse_status, "errors")
-                tally[key] += 1
-                if record.generator:
-                    generators[record.generator] = generators.get(record.generator, 0) + 1
+            outcomes.add_records(records)
             done += len(records)
             if progress:
                 progress(done, total)
@@ -292,10 +288,9 @@ def import_legacy(legacy_db: os.PathLike | str, db_path: os.PathLike | str, *, w
         con.close()
     summary = LegacyImportSummary(
         legacy_rows=len(rows), reextracted=tally["reextracted"], from_text=tally["from_text"],
-        with_generation_data=tally["ok"], without_generation_data=tally["none"], unparsed=tally["unparsed"],
-        errors=tally["errors"], already_present=tally["present"], vanished=tally["vanished"],
-        elapsed=time.monotonic() - started,
-        generators=tuple(sorted(generators.items(), key=lambda kv: (-kv[1], kv[0]))),
+        with_generation_data=outcomes.ok, without_generation_data=outcomes.no_metadata, unparsed=outcomes.unparsed,
+        errors=outcomes.errors, already_present=tally["present"], vanished=tally["vanished"],
+        elapsed=time.monotonic() - started, generators=outcomes.by_generator(),
     )
     logger.info("legacy import from %s into %s: %s", legacy_path, target, summary)
     return summary

@@ -255,17 +255,11 @@ def clear_database(db_path: PathLike) -> ClearResult:
     """Delete every image row (and its resources and index entries), in one transaction."""
     con = open_database(db_path, readonly=False)
     try:
-        con.execute("BEGIN IMMEDIATE")
-        try:
+        with db.transaction(con):
             images = con.execute("SELECT COUNT(*) FROM images").fetchone()[0]
             resources = con.execute("SELECT COUNT(*) FROM resources").fetchone()[0]
             con.execute("DELETE FROM resources")
             con.execute("DELETE FROM images")
-            con.execute("COMMIT")
-        except BaseException:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
-            raise
     finally:
         _close(con)
     logger.info("cleared %s: %d images, %d resources", db_path, images, resources)

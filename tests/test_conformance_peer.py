@@ -11,7 +11,8 @@ import pytest
 
 from exifdata_analytics.coverage import parse_coverage
 from exifdata_analytics.db import connect
-from exifdata_analytics.filler import FillOptions, fill, reparse
+from exifdata_analytics.filler import FillOptions, fill
+from exifdata_analytics.reparse import reparse
 from tests.conftest import PEER_CORPUS, SHARED_DIR, rows
 
 MANIFEST = PEER_CORPUS / "expected.json"

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from exifdata_analytics import db
-from exifdata_analytics.filler import FillOptions, exif_date_to_iso, fill, pixel_size, reparse
+from exifdata_analytics.filler import FillOptions, fill
+from exifdata_analytics.records import exif_date_to_iso, pixel_size
+from exifdata_analytics.reparse import reparse
 from exifdata_analytics.samples import (a1111_infotext, make_sample_folder, sample_by_case, write_jpeg,
                                         write_png, write_webp)
 from tests.conftest import row_by_name, rows

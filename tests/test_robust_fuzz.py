@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from exifdata_analytics import db
 from exifdata_analytics.exiftool import FileTags
-from exifdata_analytics.filler import build_record
+from exifdata_analytics.records import build_record
 from exifdata_analytics.parsers import (REGISTRY, STATUS_ERROR, GenerationParams, NotParsed, normalize_tags,
                                         parse_tags)
 from exifdata_analytics.parsers.base import Resource

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from exifdata_analytics.filler import FillOptions, fill, reparse
+from exifdata_analytics.filler import FillOptions, fill
+from exifdata_analytics.reparse import reparse
 from exifdata_analytics.samples import a1111_infotext, make_pixels, write_png
 from exifdata_analytics.stealth import embed_stealth_text, read_stealth_text
 from tests.conftest import PEER_CORPUS, row_by_name

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ..config import Settings, load_settings
-from ..filler import FillInterrupted, FillOptions, FillSummary, ReparseSummary, fill, reparse
+from ..filler import FillInterrupted, FillOptions, FillSummary, fill
+from ..reparse import ReparseSummary, reparse
 from ..logs import setup_logging
 from .common import (EXIT_INTERRUPTED, EXIT_OK, ProgressBar, UsageError, ask, ask_yes_no,
                      install_sigterm_as_interrupt, run_cli, strip_quotes)

@@ -8,53 +8,16 @@ that returns ``GenerationParams`` when it recognises its generator's format and
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional
+
+# the record types live with the column declaration; parsers import them from here
+from ..models import (STATUS_ERROR, STATUS_NO_METADATA, STATUS_OK, STATUS_UNPARSED,  # noqa: F401
+                      GenerationParams, Resource)
 
 logger = logging.getLogger(__name__)
 
 Tags = Mapping[str, Any]
-
-# parse_status values (DESIGN.md §4)
-STATUS_OK = "ok"
-STATUS_NO_METADATA = "no_metadata"
-STATUS_UNPARSED = "unparsed"
-STATUS_ERROR = "error"
-
-
-@dataclass(frozen=True)
-class Resource:
-    """A network or model an image was made with (LoRA, embedding, checkpoint, …)."""
-
-    kind: str  # 'lora', 'lycoris', 'embedding', 'hypernetwork', 'checkpoint', 'vae', …
-    name: str
-    hash: Optional[str] = None
-    weight: Optional[float] = None
-    source: str = ""  # where it was found: 'prompt', 'Lora hashes', 'Civitai resources', …
-
-
-@dataclass(frozen=True)
-class GenerationParams:
-    """The generation recipe of one image, in the database's column vocabulary."""
-
-    generator: str
-    prompt: Optional[str] = None
-    negative_prompt: Optional[str] = None
-    steps: Optional[int] = None
-    seed: Optional[int] = None
-    sampler: Optional[str] = None
-    scheduler: Optional[str] = None
-    cfg_scale: Optional[float] = None
-    denoising_strength: Optional[float] = None
-    width: Optional[int] = None  # generation size, not pixel size
-    height: Optional[int] = None
-    model: Optional[str] = None
-    model_hash: Optional[str] = None
-    vae: Optional[str] = None
-    clip_skip: Optional[int] = None
-    # every parsed key/value, including the long tail (hires, ADetailer, …)
-    params: Mapping[str, Any] = field(default_factory=dict)
-    resources: tuple[Resource, ...] = ()
 
 
 @dataclass(frozen=True)

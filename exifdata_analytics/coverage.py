@@ -1,24 +1,130 @@
-"""How well the parsers cover a database: images per parse status, per generator (with how many
-of them have each main field) and per failure reason.
+"""How well the parsers cover the images: per generator and parse status (and container format),
+how many images have each main field, and why the others failed.
 
-A pure query function over an open connection to our database; the CLI formats the result
-(``parameter_statistic_DB.py coverage``). Failure reasons are the stable part of the
-``error`` column — ``no known generation format (PNG:Comment: '…')`` counts as ``no known
-generation format`` — so images fail together under one line per cause.
+Computed in one place, in SQL, for both views: ``parse_coverage`` (the whole database, for
+``parameter_statistic_DB.py coverage``) and ``coverage_table`` (the images a statistics run
+selected, for coverage.txt). Failure reasons are the stable part of the ``error`` column —
+``no known generation format (PNG:Comment: '…')`` counts as ``no known generation format`` —
+so images fail together under one line per cause.
 """
 from __future__ import annotations
 
 import logging
 import re
 import sqlite3
+import sys
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
+
+from .models import STATUS_NO_METADATA, STATUS_OK, STATUSES
 
 logger = logging.getLogger(__name__)
 
-STATUS_ORDER = ("ok", "no_metadata", "unparsed", "error")
+STATUS_ORDER = STATUSES
 _PATH_TAIL_RE = re.compile(r"\s+(?:-\s+|in\s+|for\s+)?(?:[A-Za-z]:)?[\\/]\S.*$")
 
+# every character Python's str.strip() removes, so SQL labels match the statistics' labels
+_WHITESPACE = "".join(ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isspace())
+
+
+def label_sql(column: str) -> str:
+    """A text column as a category label in SQL: stripped, and empty means NULL."""
+    return f"NULLIF(trim(CAST({column} AS TEXT), '{_WHITESPACE}'), '')"
+
+
+@dataclass(frozen=True)
+class CoverageField:
+    label: str  # column heading of coverage.txt
+    attribute: Optional[str]  # field of GeneratorCoverage (the database view), if it shows this one
+    filled: str  # SQL: the image has this field
+
+
+COVERAGE_FIELDS = (
+    CoverageField("prompt", "with_prompt", "prompt IS NOT NULL AND trim(prompt) != ''"),
+    CoverageField("negative", "with_negative_prompt", "negative_prompt IS NOT NULL AND trim(negative_prompt) != ''"),
+    CoverageField("sampler", "with_sampler", f"{label_sql('sampler')} IS NOT NULL"),
+    CoverageField("cfg", "with_cfg_scale", "cfg_scale IS NOT NULL"),
+    CoverageField("steps", "with_steps", "steps IS NOT NULL"),
+    CoverageField("seed", "with_seed", "seed IS NOT NULL"),
+    CoverageField("size", "with_size", "width IS NOT NULL AND height IS NOT NULL"),
+    CoverageField("model", "with_model", f"{label_sql('model')} IS NOT NULL"),
+    CoverageField("vae", None, f"{label_sql('vae')} IS NOT NULL"),
+    CoverageField("scheduler", None, f"{label_sql('scheduler')} IS NOT NULL"),
+)
+
+
+@dataclass(frozen=True)
+class CoverageGroup:
+    """The images of one generator, parse status and container format (labels; None when empty)."""
+
+    generator: Optional[str]
+    status: Optional[str]
+    format: Optional[str]
+    images: int
+    filled: tuple[int, ...]  # per COVERAGE_FIELDS: images where the field is filled
+
+
+def coverage_groups(con: sqlite3.Connection, where: str = "1", params: Sequence = ()) -> tuple[CoverageGroup, ...]:
+    """Images per (generator, status, format) among the rows ``where`` selects, with the
+    images that have each field of COVERAGE_FIELDS."""
+    sums = ", ".join(f"TOTAL({f.filled})" for f in COVERAGE_FIELDS)
+    sql = (f"SELECT {label_sql('generator')}, parse_status, {label_sql('format')}, COUNT(*), {sums} "
+           f"FROM images WHERE {where} GROUP BY 1, 2, 3")
+    return tuple(CoverageGroup(gen, status, fmt, int(n), tuple(int(v) for v in filled))
+                 for gen, status, fmt, n, *filled in con.execute(sql, list(params)))
+
+
+def _by_count(counts: dict[str, int]) -> list[str]:
+    """Most images first, ties by name."""
+    return [k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold(), kv[0]))]
+
+
+# -- the statistics' view: coverage.txt ------------------------------------------------------
+
+@dataclass(frozen=True)
+class CoverageRow:
+    generator: str  # generator name, or '(none)' for files without generation data
+    status: str  # parse_status
+    images: int
+    by_format: tuple[tuple[str, int], ...]
+    filled: tuple[tuple[str, int], ...]  # field -> images where it is filled
+
+
+@dataclass(frozen=True)
+class CoverageTable:
+    rows: tuple[CoverageRow, ...] = ()
+    formats: tuple[str, ...] = ()
+
+    @property
+    def images(self) -> int:
+        return sum(r.images for r in self.rows)
+
+
+def coverage_table(groups: Sequence[CoverageGroup]) -> CoverageTable:
+    """Files per generator and parse status (and container format), with how often each
+    field was found: shows at a glance what the parsers do not understand yet."""
+    if not groups:
+        return CoverageTable()
+    per_format: dict[str, int] = {}
+    merged: dict[tuple[str, str], list] = {}
+    for g in groups:
+        fmt = g.format or "?"
+        per_format[fmt] = per_format.get(fmt, 0) + g.images
+        entry = merged.setdefault((g.generator or "(none)", g.status or "?"), [0, {}, [0] * len(COVERAGE_FIELDS)])
+        entry[0] += g.images
+        formats, filled = entry[1], entry[2]
+        formats[fmt] = formats.get(fmt, 0) + g.images
+        for i, n in enumerate(g.filled):
+            filled[i] += n
+    formats_order = tuple(_by_count(per_format))
+    rows = [CoverageRow(gen, status, images, tuple((f, fmts.get(f, 0)) for f in formats_order),
+                        tuple((field.label, n) for field, n in zip(COVERAGE_FIELDS, filled)))
+            for (gen, status), (images, fmts, filled) in merged.items()]
+    rows.sort(key=lambda r: (r.generator == "(none)", -r.images, r.generator.casefold(), r.status))
+    return CoverageTable(tuple(rows), formats_order)
+
+
+# -- the database's view: parameter_statistic_DB.py coverage ----------------------------------
 
 @dataclass(frozen=True)
 class GeneratorCoverage:
@@ -61,7 +167,7 @@ class Coverage:
 
     @property
     def parsed(self) -> int:
-        return dict(self.statuses).get("ok", 0)
+        return dict(self.statuses).get(STATUS_OK, 0)
 
     def as_dict(self) -> dict[str, Any]:
         return {"total": self.total, "statuses": dict(self.statuses),
@@ -90,28 +196,28 @@ def failure_reason(error: Optional[str]) -> str:
 
 def parse_coverage(con: sqlite3.Connection) -> Coverage:
     """Counts over table ``images`` of an open database connection (read only)."""
-    total = con.execute("SELECT COUNT(*) FROM images").fetchone()[0]
-    by_status = {row[0]: row[1] for row in con.execute(
-        "SELECT COALESCE(parse_status, '(none)'), COUNT(*) FROM images GROUP BY 1")}
+    groups = coverage_groups(con)
+    by_status: dict[str, int] = {}
+    parsed: dict[str, list[int]] = {}
+    for g in groups:
+        status = g.status or "(none)"
+        by_status[status] = by_status.get(status, 0) + g.images
+        if g.status == STATUS_OK:
+            sums = parsed.setdefault(g.generator or "(unknown)", [0] * (len(COVERAGE_FIELDS) + 1))
+            sums[0] += g.images
+            for i, n in enumerate(g.filled, 1):
+                sums[i] += n
     statuses = [(s, by_status.pop(s)) for s in STATUS_ORDER if s in by_status]
     statuses += sorted(by_status.items())
-
-    generators = []
-    for row in con.execute(
-            "SELECT COALESCE(generator, '(unknown)'), COUNT(*),"
-            " SUM(prompt IS NOT NULL AND prompt <> ''), SUM(negative_prompt IS NOT NULL AND negative_prompt <> ''),"
-            " SUM(seed IS NOT NULL), SUM(steps IS NOT NULL), SUM(sampler IS NOT NULL AND sampler <> ''),"
-            " SUM(cfg_scale IS NOT NULL), SUM(width IS NOT NULL AND height IS NOT NULL),"
-            " SUM(model IS NOT NULL AND model <> '')"
-            " FROM images WHERE parse_status = 'ok' GROUP BY 1"):
-        generators.append(GeneratorCoverage(str(row[0]), *(int(v or 0) for v in row[1:])))
-    generators.sort(key=lambda g: (-g.images, g.generator.lower()))
+    shown = [(f.attribute, i) for i, f in enumerate(COVERAGE_FIELDS, 1) if f.attribute]
+    generators = sorted((GeneratorCoverage(gen, sums[0], **{attr: sums[i] for attr, i in shown})
+                         for gen, sums in parsed.items()), key=lambda g: (-g.images, g.generator.lower()))
 
     grouped: dict[tuple[str, str], list] = {}
     for status, error, count, example in con.execute(
             "SELECT COALESCE(parse_status, '(none)'), error, COUNT(*), MIN(path) FROM images"
-            " WHERE parse_status IS NULL OR parse_status NOT IN ('ok', 'no_metadata')"
-            " GROUP BY 1, 2"):
+            " WHERE parse_status IS NULL OR parse_status NOT IN (?, ?) GROUP BY 1, 2",
+            (STATUS_OK, STATUS_NO_METADATA)):
         key = (status, failure_reason(error))
         entry = grouped.setdefault(key, [0, example])
         entry[0] += count
@@ -119,4 +225,5 @@ def parse_coverage(con: sqlite3.Connection) -> Coverage:
             entry[1] = example
     reasons = sorted((FailureReason(s, r, n, ex) for (s, r), (n, ex) in grouped.items()),
                      key=lambda f: (-f.images, f.status, f.reason))
-    return Coverage(total=total, statuses=tuple(statuses), generators=tuple(generators), reasons=tuple(reasons))
+    return Coverage(total=sum(n for _, n in statuses), statuses=tuple(statuses), generators=tuple(generators),
+                    reasons=tuple(reasons))

@@ -22,8 +22,9 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .analysis import (WEEKDAYS, Analysis, CameraStats, Comparison, Counts, Coverage, CrossTab, Habits,
+from .analysis import (WEEKDAYS, Analysis, CameraStats, Comparison, Counts, CrossTab, Habits,
                        KeywordResult, LoraUsage, Trends)
+from .coverage import CoverageTable
 from .errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -238,7 +239,7 @@ def habits_chart(habits: Habits) -> Figure:
     return fig
 
 
-def coverage_chart(coverage: Coverage) -> Figure:
+def coverage_chart(coverage: CoverageTable) -> Figure:
     rows = coverage.rows
     fig = _figure(10, _bar_height(len(rows)))
     if not rows:

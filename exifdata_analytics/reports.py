@@ -23,7 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Mapping, Optional, Sequence
 
-from .analysis import Analysis, CameraStats, Comparison, Counts, Coverage, CrossTab, Habits, LoraUsage, Trends, WEEKDAYS
+from .analysis import Analysis, CameraStats, Comparison, Counts, CrossTab, Habits, LoraUsage, Trends, WEEKDAYS
+from .coverage import CoverageTable
 from .errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -173,7 +174,7 @@ def format_habits(habits: Habits) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_coverage(coverage: Coverage) -> str:
+def format_coverage(coverage: CoverageTable) -> str:
     if not coverage.rows:
         return "Parse coverage by generator:\n(no images)\n"
     headers = ["generator", "status", "images", *coverage.formats]

@@ -97,9 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only images of this generator (A1111, Forge, ComfyUI, …; case-insensitive)")
     f.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="only images made on or after this day")
     f.add_argument("--until", type=_date, metavar="YYYY-MM-DD", help="only images made on or before this day")
+    f.add_argument("--where", action="append", default=[], metavar="QUERY",
+                   help="only images matching this query of the search language (as parameter_statistic_DB.py "
+                        "search; e.g. --where 'model:pony steps>=30'); several --where must all hold")
     p.add_argument("--compare", nargs=2, metavar=("A", "B"),
                    help="compare two subsets side by side, each KEY=VALUE with KEY folder, model, generator, "
-                        "since or until; join several with ';' (e.g. --compare folder=/img/old folder=/img/new)")
+                        "since or until (join several with ';'), or a search query with a field "
+                        "(e.g. --compare folder=/img/old folder=/img/new, or --compare 'sampler:euler' 'sampler:dpm')")
     p.add_argument("--no-dedupe", action="store_true",
                    help="count every file, also identical copies (default: files with the same content, "
                         "e.g. in a backup folder, count once)")
@@ -224,7 +228,7 @@ def _filters(args: argparse.Namespace) -> Filters:
     return Filters(folders=tuple(normalize_path(strip_quotes(f)) for f in args.folder),
                    models=tuple(m for m in args.model if m.strip()),
                    generators=tuple(g for g in args.generator if g.strip()),
-                   since=args.since, until=args.until)
+                   since=args.since, until=args.until, where=tuple(q for q in args.where if q.strip()))
 
 
 def _compare(args: argparse.Namespace) -> Optional[tuple[str, str]]:
@@ -388,6 +392,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{_n(analysis.images)} images analysed ({rows}{dup}); {_n(analysis.with_prompt)} with a prompt.")
     if keywords:
         print(f"Keywords: {_n(len(keywords))} from {keyword_source}")
+    for note in options.filters.notes:
+        print(f"Note: {note}")
     for line in notes + _situation(analysis):
         print(line)
     print(f"Text reports: {', '.join(p.name for p in reports)}")

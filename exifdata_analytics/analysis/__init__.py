@@ -1,0 +1,55 @@
+"""parameter_statistic's computations: the database -> pandas -> plain, typed results.
+
+Nothing here prints, plots or writes files. The modules, by job:
+
+* ``selection``: which images (filters compiled by the search language, de-duplication by
+  content) and reading them compactly;
+* ``counts``: value counts of the parameters;
+* ``prompts``: prompt cleaning, tags, the word matrix, word counts, TF-IDF;
+* ``keywords``: whole-word keyword hits and their top models/samplers;
+* ``prompt_statistics``: the prompt statistics as one job (the CLI's helper process runs it);
+* ``resources``: LoRAs and other resources;
+* ``breakdowns``: cross-tabs and side-by-side comparison of two subsets;
+* ``timeline``: trends by month, weekday/hour habits;
+* ``camera``: ordinary photos' camera fields;
+* ``run``: ``analyse()``, everything above for one run, in one read snapshot.
+
+Conventions shared by every statistic: empty values are not a category; images are counted
+once per content (``sha256``) unless ``dedupe`` is off, so a mirrored backup folder does not
+double the numbers (rows without a hash are always kept); the filters apply to every
+statistic; ties are broken by the value, so reports are stable from run to run.
+
+The names below are the package's API, importable from ``exifdata_analytics.analysis``.
+"""
+from __future__ import annotations
+
+from ..errors import DatabaseError, InputError
+from .breakdowns import COMPARE_PARAMETERS, Comparison, CrossTab, compare, crosstab
+from .camera import CAMERA_FIELDS, CameraStats, camera_fields, camera_stats
+from .counts import NUMERIC_COLUMNS, PARAMETERS, TEXT_COLUMNS, Counts, format_number, parameter_counts, value_counts
+from .keywords import KeywordResult, keyword_analysis, keyword_hits, keyword_pattern, normalise_keyword, parse_keywords
+from .prompt_statistics import PromptStatistics, cleaned_texts, prompt_statistics, prompt_statistics_from
+from .prompts import (TOKEN_PATTERN, Vocabulary, clean_prompt, clean_prompts, count_matrix, prompt_tags, tag_counts,
+                      tfidf_scores, word_counts, word_counts_from_matrix)
+from .resources import LORA_KINDS, LoraStat, LoraUsage, lora_usage
+from .run import Analysis, AnalysisOptions, analyse
+from .selection import (COMPARE_KEYS, Filters, Selection, check_schema, load_embeddings, load_resources,
+                        load_selection, load_texts, open_database, parse_compare_spec, read_snapshot, selection_sql,
+                        snapshot_fingerprint)
+from .timeline import WEEKDAYS, Habits, Trends, monthly_trends, weekday_hour
+
+__all__ = [
+    "DatabaseError", "InputError",
+    "COMPARE_PARAMETERS", "Comparison", "CrossTab", "compare", "crosstab",
+    "CAMERA_FIELDS", "CameraStats", "camera_fields", "camera_stats",
+    "NUMERIC_COLUMNS", "PARAMETERS", "TEXT_COLUMNS", "Counts", "format_number", "parameter_counts", "value_counts",
+    "KeywordResult", "keyword_analysis", "keyword_hits", "keyword_pattern", "normalise_keyword", "parse_keywords",
+    "PromptStatistics", "cleaned_texts", "prompt_statistics", "prompt_statistics_from",
+    "TOKEN_PATTERN", "Vocabulary", "clean_prompt", "clean_prompts", "count_matrix", "prompt_tags", "tag_counts",
+    "tfidf_scores", "word_counts", "word_counts_from_matrix",
+    "LORA_KINDS", "LoraStat", "LoraUsage", "lora_usage",
+    "Analysis", "AnalysisOptions", "analyse",
+    "COMPARE_KEYS", "Filters", "Selection", "check_schema", "load_embeddings", "load_resources", "load_selection",
+    "load_texts", "open_database", "parse_compare_spec", "read_snapshot", "selection_sql", "snapshot_fingerprint",
+    "WEEKDAYS", "Habits", "Trends", "monthly_trends", "weekday_hour",
+]

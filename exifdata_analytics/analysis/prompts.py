@@ -1,0 +1,204 @@
+"""What the prompts say: cleaning (extra networks, weights, brackets), tags, the word matrix,
+word counts and TF-IDF.
+
+Everything is vectorised or sparse so that 100,000 prompts stay within seconds and a few
+hundred MB (the original looped row by row and built a dense TF-IDF matrix).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from array import array
+from collections import Counter
+from dataclasses import dataclass
+from functools import cached_property
+from operator import methodcaller
+from typing import Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .counts import Counts, counts_from_counter
+
+logger = logging.getLogger(__name__)
+
+# <lora:name:0.8>, <lyco:…>, <hypernet:…>: extra networks are resources, not words
+_NETWORK_RE = re.compile(r"<[^<>:]*:[^<>]*>")
+# ComfyUI's 'embedding:name' syntax
+_EMBEDDING_SYNTAX_RE = re.compile(r"\bembedding:[^\s,()\[\]{}]+", re.IGNORECASE)
+# composable-diffusion / regional separators, written in capitals
+_SEPARATOR_RE = re.compile(r"\b(?:BREAK|AND)\b")
+# an attention weight closing a group: '(tag:1.2)', '[tag:0.5]'
+_WEIGHT_RE = re.compile(r":\s*-?(?:\d+\.?\d*|\.\d+)\s*(?=[)\]}])")
+# '\(' and friends are literal brackets (e.g. 'hatsune miku \(vocaloid\)'): park them on
+# private-use characters while unescaped brackets are dropped, then turn them back
+_ESCAPED_RE = re.compile(r"\\([()\[\]{}])")
+_PARKED = {"(": "\ue000", ")": "\ue001", "[": "\ue002", "]": "\ue003", "{": "\ue004", "}": "\ue005"}
+_TRANSLATE = str.maketrans({**{c: " " for c in "()[]{}"}, "\r": ",", "\n": ",", "_": " ",
+                            **{parked: c for c, parked in _PARKED.items()}})
+_NUMBERISH_RE = re.compile(r"^[\d\s.:+\-]*$")
+# words: two or more word characters, not only digits (no '25', '1.2' noise)
+TOKEN_PATTERN = r"(?u)\b(?!\d+\b)\w\w+\b"
+TOKEN_RE = re.compile(TOKEN_PATTERN)
+
+
+def clean_prompt(text: str, embeddings: Sequence[str] = ()) -> str:
+    """A prompt as plain, lower-case text: extra networks and embeddings removed (they are
+    resources), attention weights and brackets dropped, escaped brackets kept as literal
+    characters, BREAK/AND and line breaks turned into tag separators (commas), underscores
+    read as spaces (``long_hair`` = ``long hair``), whitespace collapsed.
+
+    Written for speed (about a second for 100,000 prompts): each regex runs only on
+    prompts that contain its trigger character."""
+    if embeddings:
+        text = _remove_names(text, tuple(embeddings))
+    if "<" in text:
+        text = _NETWORK_RE.sub(",", text)
+    if "edding:" in text or "EDDING:" in text:
+        text = _EMBEDDING_SYNTAX_RE.sub(",", text)
+    if "BREAK" in text or "AND" in text:
+        text = _SEPARATOR_RE.sub(",", text)
+    if "\\" in text:
+        text = _ESCAPED_RE.sub(lambda m: _PARKED[m.group(1)], text)
+    if ":" in text:
+        text = _WEIGHT_RE.sub("", text)
+    return " ".join(text.translate(_TRANSLATE).split()).replace(" ,", ",").lower()
+
+
+def clean_prompts(texts: pd.Series, embeddings: Optional[pd.Series] = None) -> pd.Series:
+    """``clean_prompt`` over a Series; ``embeddings`` (same index, optional) holds per image
+    the embedding names to remove."""
+    values = texts.fillna("").astype(str).tolist()
+    if embeddings is not None and not embeddings.empty:
+        names = embeddings.reindex(texts.index)
+        cleaned = [clean_prompt(t, n if isinstance(n, tuple) else ()) for t, n in zip(values, names.tolist())]
+    else:
+        cleaned = [clean_prompt(t) for t in values]
+    return pd.Series(cleaned, index=texts.index, dtype=object)
+
+
+_NAME_PATTERNS: dict[tuple[str, ...], re.Pattern] = {}
+
+
+def _remove_names(text: str, names: tuple[str, ...]) -> str:
+    pattern = _NAME_PATTERNS.get(names)
+    if pattern is None:
+        alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+        pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+        if len(_NAME_PATTERNS) < 10_000:
+            _NAME_PATTERNS[names] = pattern
+    return pattern.sub(",", text)
+
+
+def _tag_ok(tag: str) -> bool:
+    return bool(tag) and not _NUMBERISH_RE.match(tag)
+
+
+def prompt_tags(cleaned: str) -> list[str]:
+    """The comma-separated tags of one cleaned prompt, in order, without empty or numeric ones."""
+    tags = (part.strip(" .;:") for part in cleaned.replace("|", ",").split(","))
+    return [t for t in tags if _tag_ok(t)]
+
+
+def tag_counts(cleaned: pd.Series, name: str) -> Counts:
+    """Number of images using each tag (a tag repeated in one prompt counts once)."""
+    counter: Counter = Counter()
+    strip = methodcaller("strip", " .;:")
+    for text in cleaned.tolist():
+        if text:
+            counter.update(set(map(strip, text.replace("|", ",").split(","))))
+    for tag in [t for t in counter if not _tag_ok(t)]:  # few distinct values: filter after counting
+        del counter[tag]
+    return counts_from_counter(name, counter)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Documents x words occurrence counts of a set of cleaned prompts (sparse)."""
+
+    index: pd.Index  # the Series index of each document (row)
+    terms: np.ndarray
+    matrix: object  # scipy.sparse csr matrix
+    columns: dict  # term -> column
+
+    def rows_with(self, term: str) -> Optional[np.ndarray]:
+        col = self.columns.get(term)
+        if col is None:
+            return None
+        csc = self._by_column
+        return csc.indices[csc.indptr[col]:csc.indptr[col + 1]]
+
+    @cached_property
+    def _by_column(self):
+        return self.matrix.tocsc()  # built once, only when keywords are looked up
+
+
+class _Columns(dict):
+    """term -> column, numbering new terms as they come."""
+
+    def __missing__(self, term: str) -> int:
+        column = self[term] = len(self)
+        return column
+
+
+def count_matrix(cleaned: pd.Series) -> Optional[Vocabulary]:
+    """The sparse documents x words count matrix (what scikit-learn's CountVectorizer builds,
+    with TOKEN_PATTERN and no lower-casing: the texts are cleaned already). Built here so the
+    intermediate index arrays stay compact (4 bytes per entry instead of Python int lists):
+    100,000 prompts take ~20 MB instead of ~150 MB. None when there is no word at all."""
+    from scipy.sparse import csr_matrix  # scikit-learn's own dependency
+
+    docs = cleaned[cleaned != ""]
+    vocabulary = _Columns()
+    indices, counts, indptr = array("i"), array("i"), array("q", [0])
+    findall, column_of = TOKEN_RE.findall, vocabulary.__getitem__
+    for doc in docs.tolist():
+        terms = Counter(findall(doc))
+        indices.extend(map(column_of, terms.keys()))  # map/extend: no Python loop per word
+        counts.extend(terms.values())
+        indptr.append(len(indices))
+    if not vocabulary:  # no prompts, or only numbers and single letters
+        return None
+    matrix = csr_matrix((np.frombuffer(counts, dtype=np.int32), np.frombuffer(indices, dtype=np.int32),
+                         np.frombuffer(indptr, dtype=np.int64)), shape=(len(docs), len(vocabulary)))
+    terms = np.array(list(vocabulary), dtype=object)
+    return Vocabulary(docs.index, terms, matrix, dict(vocabulary))
+
+
+def _ranked(terms: Sequence[str], scores: np.ndarray) -> list[tuple[str, float]]:
+    terms = np.asarray(terms, dtype=object)
+    order = np.lexsort((terms, -scores))  # score descending, then term
+    return [(str(terms[i]), scores[i].item()) for i in order if scores[i] > 0]
+
+
+def word_counts_from_matrix(vocab: Optional[Vocabulary], name: str) -> Counts:
+    """Occurrences of each word over all prompts together, as the original counted."""
+    if vocab is None:
+        return Counts(name)
+    totals = np.asarray(vocab.matrix.sum(axis=0)).ravel()
+    return Counts(name, tuple((t, int(c)) for t, c in _ranked(vocab.terms, totals)))
+
+
+def word_counts(cleaned: pd.Series, name: str) -> Counts:
+    """Occurrences of each word (same words as the matrix), without building a matrix."""
+    counter: Counter = Counter()
+    texts = cleaned.tolist()
+    for start in range(0, len(texts), 5000):  # in slices: a token list of all texts at once is large
+        counter.update(TOKEN_RE.findall("\n".join(texts[start:start + 5000])))
+    return counts_from_counter(name, counter)
+
+
+def tfidf_scores(vocab: Optional[Vocabulary], top_n: int = 50) -> tuple[tuple[str, float], ...]:
+    """Summed TF-IDF of each prompt word over all prompts (scikit-learn; the same numbers as
+    TfidfVectorizer with English stop words, from the sparse count matrix already built)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
+
+    if vocab is None:
+        return ()
+    keep = np.array([t not in ENGLISH_STOP_WORDS for t in vocab.terms], dtype=bool)
+    if not keep.any():
+        return ()
+    counts = vocab.matrix[:, np.flatnonzero(keep)]
+    weights = TfidfTransformer().fit_transform(counts)  # smooth idf, l2 rows: TfidfVectorizer's defaults
+    sums = np.asarray(weights.sum(axis=0)).ravel()
+    return tuple(_ranked(vocab.terms[keep], sums)[:top_n])

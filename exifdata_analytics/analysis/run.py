@@ -1,0 +1,156 @@
+"""Every statistic of parameter_statistic.py in one call: ``analyse()`` returns an ``Analysis``
+that ``reports`` and ``plots`` format, computed in one read snapshot of the database."""
+from __future__ import annotations
+
+import logging
+import pickle
+import sqlite3
+import time
+from concurrent.futures import BrokenExecutor, Executor, Future
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..coverage import CoverageTable, coverage_groups, coverage_table
+from .breakdowns import Comparison, CrossTab, compare, crosstab
+from .camera import CameraStats, camera_stats
+from .counts import Counts, parameter_counts
+from .keywords import KeywordResult, keyword_analysis
+from .prompt_statistics import PromptStatistics, cleaned_texts, prompt_statistics, prompt_statistics_from
+from .prompts import tag_counts, word_counts
+from .resources import LoraUsage, lora_usage
+from .selection import (Filters, load_resources, load_selection, parse_compare_spec, read_snapshot, selection_sql,
+                        snapshot_fingerprint)
+from .timeline import Habits, Trends, monthly_trends, weekday_hour
+
+logger = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    keywords: tuple[str, ...] = ()
+    top_models: int = 3
+    top_samplers: int = 3
+    filters: Filters = field(default_factory=Filters)
+    dedupe: bool = True
+    compare: Optional[tuple[str, str]] = None  # two subset specs, e.g. ('folder=/a', 'folder=/b')
+    tfidf_top: int = 50
+
+
+@dataclass(frozen=True)
+class Analysis:
+    db_path: str
+    options: AnalysisOptions
+    total_rows: int
+    matching_rows: int
+    images: int
+    duplicates_dropped: int
+    with_prompt: int
+    parameters: tuple[Counts, ...]
+    prompt_words: Counts
+    negative_words: Counts
+    prompt_tags: Counts
+    negative_tags: Counts
+    tfidf: tuple[tuple[str, float], ...]
+    keywords: tuple[KeywordResult, ...]
+    lora: LoraUsage
+    model_sampler: CrossTab
+    sampler_cfg: CrossTab
+    trends: Trends
+    habits: Habits
+    coverage: CoverageTable
+    camera: CameraStats
+    comparison: Optional[Comparison] = None
+
+    def parameter(self, name: str) -> Counts:
+        return next(c for c in self.parameters if c.name == name)
+
+
+def analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str = "",
+            executor: Optional[Executor] = None) -> Analysis:
+    """Every statistic of parameter_statistic for the selected images.
+
+    With an ``executor`` (the CLI passes a helper process), the prompt statistics, the
+    costliest part, are computed there from the database file while this process computes
+    everything else."""
+    with read_snapshot(con):  # every statistic counts the same rows even while DB_filler writes
+        return _analyse(con, options, db_path, executor)
+
+
+def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
+             executor: Optional[Executor]) -> Analysis:
+    fingerprint = snapshot_fingerprint(con)
+    future = None
+    if executor is not None and db_path:
+        try:
+            future = executor.submit(prompt_statistics_from, db_path, options.filters, options.dedupe,
+                                     options.keywords, options.tfidf_top)
+        except (BrokenExecutor, RuntimeError) as exc:  # RuntimeError: the executor was shut down
+            logger.warning("the helper process is not available (%s); working in this process", exc)
+    selection = load_selection(con, options.filters, options.dedupe)
+    frame = selection.frame
+    resources = load_resources(con, frame["id"])
+    negatives = cleaned_texts(con, "negative_prompt", options.filters, options.dedupe)
+    rest = dict(
+        parameters=parameter_counts(frame),
+        negative_words=word_counts(negatives, "negative prompt words"),
+        negative_tags=tag_counts(negatives, "negative prompt tags"),
+        lora=lora_usage(frame, resources),
+        model_sampler=crosstab(frame, ("Model", "model"), ("Sampler", "sampler")),
+        sampler_cfg=crosstab(frame, ("Sampler", "sampler"), ("CFG scale", "cfg_scale"), max_cols=12),
+        trends=monthly_trends(frame),
+        habits=weekday_hour(frame),
+        coverage=coverage_table(coverage_groups(con, *selection_sql(options.filters, options.dedupe))),
+        camera=camera_stats(con, frame["id"]),
+        comparison=_comparison(con, options) if options.compare else None,
+    )
+    del negatives, resources
+    waited = time.perf_counter()
+    stats = None
+    collected = _collect(future)
+    if future is not None:
+        logger.info("waited %.2f s for the helper's prompt statistics", time.perf_counter() - waited)
+    if collected is not None:
+        helper_fingerprint, stats = collected
+        if helper_fingerprint != fingerprint:
+            # the database changed between the two snapshots: count the prompts here, in ours
+            logger.info("the database changed during the run; prompt statistics recomputed in one snapshot")
+            stats = None
+    if stats is None:
+        stats = prompt_statistics(cleaned_texts(con, "prompt", options.filters, options.dedupe), options.keywords,
+                                  options.tfidf_top)
+    return Analysis(
+        db_path=db_path,
+        options=options,
+        total_rows=selection.total_rows,
+        matching_rows=selection.matching_rows,
+        images=selection.images,
+        duplicates_dropped=selection.duplicates_dropped,
+        with_prompt=int(frame["has_prompt"].sum()),
+        prompt_words=stats.words,
+        prompt_tags=stats.tags,
+        tfidf=stats.tfidf,
+        keywords=keyword_analysis(frame, dict(stats.keyword_hits), options.top_models, options.top_samplers),
+        **rest,
+    )
+
+
+def _collect(future: Optional[Future]) -> Optional[tuple[tuple, PromptStatistics]]:
+    """The helper's result, or None when it failed (then this process computes it)."""
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except (BrokenExecutor, OSError, EOFError, pickle.PicklingError) as exc:
+        logger.warning("the helper process failed (%s); computing the prompt statistics here", exc)
+        return None
+
+
+def _comparison(con: sqlite3.Connection, options: AnalysisOptions) -> Comparison:
+    spec_a, spec_b = options.compare  # type: ignore[misc]
+    sides = []
+    for spec in (spec_a, spec_b):
+        subset = parse_compare_spec(spec)
+        sel = load_selection(con, options.filters, options.dedupe, subset=subset)
+        prompts = cleaned_texts(con, "prompt", options.filters, options.dedupe, subset=subset)
+        sides.append((sel, tag_counts(prompts, "prompt tags")))
+    (a, tags_a), (b, tags_b) = sides
+    return compare(a, b, spec_a, spec_b, tags_a=tags_a, tags_b=tags_b)

@@ -1,0 +1,347 @@
+"""Which images a statistic counts, and reading them: filters (compiled by the search
+language), the selection frame (one row per image, compact columns), prompt texts,
+embeddings and resources, with duplicate copies (same ``sha256``) counted once.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Iterable, Iterator, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import db
+from ..errors import DatabaseError, InputError
+from ..scan import normalize_path
+from ..search import FIELD_NAMES, And, CompiledQuery, Field, Node, Or, compile_tree, parse_query, tokenize
+from .counts import TEXT_COLUMNS, label
+
+logger = logging.getLogger(__name__)
+
+COMPARE_KEYS = ("folder", "model", "generator", "since", "until")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+_COLUMNS = ("id", "format", "generator", "steps", "sampler", "scheduler", "cfg_scale", "denoising_strength",
+            "width", "height", "model", "vae", "created_at", "parse_status")
+# flags computed by SQLite, so the (long) texts are read only where they are used
+_FLAGS = ("seed IS NOT NULL AS has_seed",
+          "(prompt IS NOT NULL AND trim(prompt) != '') AS has_prompt",
+          "(negative_prompt IS NOT NULL AND trim(negative_prompt) != '') AS has_negative")
+# parameter columns read as labels: stripped once at load, empty strings become missing
+_LABEL_COLUMNS = frozenset({*TEXT_COLUMNS, "format", "parse_status"})
+_NUMBER_COLUMNS = frozenset({"steps", "cfg_scale", "denoising_strength", "width", "height"})
+
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which images to analyse. Several values of one filter are alternatives (OR);
+    different filters must all hold (AND), and so must every ``where`` query (the search
+    language of ``parameter_statistic_DB.py search``). Dates are inclusive ``YYYY-MM-DD``.
+    Every filter compiles through the search language's compiler, so a filter and the
+    search field of the same name select the same images."""
+
+    folders: tuple[str, ...] = ()  # a folder and its subfolders (absolute paths)
+    models: tuple[str, ...] = ()  # case-insensitive, part of the name (search: model:TEXT)
+    generators: tuple[str, ...] = ()  # case-insensitive, whole name (search: generator=NAME)
+    since: Optional[str] = None
+    until: Optional[str] = None
+    where: tuple[str, ...] = ()  # search queries, e.g. 'model:pony steps>=30'
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None and not _DATE_RE.match(value):
+                raise InputError(f"{name} date {value!r} is not YYYY-MM-DD (e.g. 2024-03-31)")
+        self.compiled  # a query that cannot mean anything fails here, not halfway through a run
+
+    @property
+    def active(self) -> bool:
+        return bool(self.folders or self.models or self.generators or self.since or self.until or self.where)
+
+    @cached_property
+    def compiled(self) -> CompiledQuery:
+        parts: list[Optional[Node]] = [
+            _any_of(Field("folder", ":", f) for f in self.folders),
+            _any_of(Field("model", ":", m) for m in self.models),
+            _any_of(Field("generator", "=", g) for g in self.generators),
+            Field("since", ":", self.since) if self.since else None,
+            Field("until", ":", self.until) if self.until else None,
+        ]
+        notes: list[str] = []
+        for query in self.where:
+            node, query_notes = parse_query(query)
+            parts.append(node)
+            notes += [f"--where {query!r}: {note}" for note in query_notes]
+        kept = tuple(p for p in parts if p is not None)
+        node = None if not kept else kept[0] if len(kept) == 1 else And(kept)
+        return compile_tree(node, self.describe(), tuple(notes))
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the search language forgave in the ``where`` queries (unknown fields, …)."""
+        return self.compiled.notes
+
+    def sql(self) -> tuple[str, list]:
+        """The WHERE clause over ``images`` and its parameters."""
+        return self.compiled.where, list(self.compiled.params)
+
+    def describe(self) -> str:
+        parts = [f"folder {f}" for f in self.folders]
+        parts += [f"model contains {m!r}" for m in self.models]
+        parts += [f"generator {g}" for g in self.generators]
+        if self.since:
+            parts.append(f"since {self.since}")
+        if self.until:
+            parts.append(f"until {self.until}")
+        parts += [f"where {q!r}" for q in self.where]
+        return "; ".join(parts) if parts else "none (whole database)"
+
+
+def _any_of(fields: Iterable[Field]) -> Optional[Node]:
+    alternatives = tuple(fields)
+    if not alternatives:
+        return None
+    return alternatives[0] if len(alternatives) == 1 else Or(alternatives)
+
+
+# 'KEY=VALUE[;KEY=VALUE…]' subsets of --compare (before the search language came)
+_COMPARE_PART_RE = re.compile(r"^\s*([A-Za-z_]\w*)\s*=(?!=)")
+
+
+def _is_key_value_spec(spec: str) -> bool:
+    """Whether a --compare subset is written as KEY=VALUE pairs rather than a search query:
+    every part is KEY=… and either there are several, or the key is a comparison key or no
+    search field at all (``colour=red`` is a mistyped pair; ``sampler=Euler`` is a search)."""
+    parts = [p for p in spec.split(";") if p.strip()]
+    keys = [m.group(1).lower() for m in map(_COMPARE_PART_RE.match, parts) if m]
+    if not parts or len(keys) < len(parts):
+        return False
+    return len(parts) > 1 or keys[0] in COMPARE_KEYS or keys[0] not in FIELD_NAMES
+
+
+def parse_compare_spec(spec: str) -> Filters:
+    """One side of ``--compare``: 'folder=/a/b', 'generator=ComfyUI;since=2024-01-01', or a
+    query of the search language naming at least one field ('model:pony steps>=30',
+    'prompt:cat'), so that a mistyped pair is not silently read as prompt words."""
+    if not _is_key_value_spec(spec):
+        fields = [t.field.lower() for t in tokenize(spec, []) if t.field is not None]
+        if fields and all(f in FIELD_NAMES for f in fields):
+            return Filters(where=(spec,))
+        raise InputError(_unreadable_spec(spec) + ", or a search query with a field (e.g. 'model:pony steps>=30' "
+                         "or prompt:cat)")
+    values: dict[str, list[str]] = {k: [] for k in COMPARE_KEYS}
+    for part in spec.split(";"):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in values or not value.strip():
+            raise InputError(_unreadable_spec(spec))
+        values[key].append(value.strip())
+    for key in ("since", "until"):
+        if len(values[key]) > 1:
+            raise InputError(f"comparison subset {spec!r} names {key} twice")
+    return Filters(folders=tuple(normalize_path(f) for f in values["folder"]),
+                   models=tuple(values["model"]), generators=tuple(values["generator"]),
+                   since=values["since"][0] if values["since"] else None,
+                   until=values["until"][0] if values["until"] else None)
+
+
+def _unreadable_spec(spec: str) -> str:
+    return (f"cannot read comparison subset {spec!r}: use KEY=VALUE with KEY one of {', '.join(COMPARE_KEYS)} "
+            "(e.g. folder=/images/2024 or since=2024-01-01)")
+
+@dataclass(frozen=True)
+class Selection:
+    """The images to analyse (one DataFrame row per image, ``id`` as column) and how they
+    were chosen."""
+
+    frame: pd.DataFrame
+    total_rows: int  # rows in the database
+    matching_rows: int  # rows passing the filters, before de-duplication
+    duplicates_dropped: int
+    filters: Filters
+    dedupe: bool
+
+    @property
+    def images(self) -> int:
+        return len(self.frame)
+
+
+def check_schema(con: sqlite3.Connection) -> None:
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if "images" not in tables:
+        raise DatabaseError("the database has no images table yet (it is empty); "
+                            "index a folder first: python DB_filler.py DIR -r")
+
+
+def load_selection(con: sqlite3.Connection, filters: Filters = Filters(), dedupe: bool = True,
+                   subset: Optional[Filters] = None) -> Selection:
+    """Read the columns the statistics need for the selected images (those passing
+    ``filters`` and, for one side of a comparison, ``subset`` too)."""
+    check_schema(con)
+    where, args = _where(filters, subset)
+    total = con.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+    names = [*_COLUMNS, *(flag.rsplit(" AS ", 1)[1] for flag in _FLAGS)]
+    cur = con.execute(f"SELECT sha256, {', '.join(_COLUMNS)}, {', '.join(_FLAGS)} FROM images "
+                      f"WHERE {where} ORDER BY id", args)
+    # read in chunks and keep compact columns: numbers as numpy arrays, each distinct label
+    # (model, sampler, …) as one shared string; 100,000 rows then take ~30 MB, not ~120 MB
+    parts: dict[str, list] = {name: [] for name in names}
+    labels: dict[str, str] = {}
+    reader = _FirstCopies(cur, dedupe)
+    for rows in reader:
+        for name, values in zip(names, list(zip(*rows))[1:]):
+            if name in _LABEL_COLUMNS:
+                parts[name].extend(labels.setdefault(v, v) if v is not None else None for v in map(label, values))
+            elif name in _NUMBER_COLUMNS:
+                parts[name].append(_floats(values))
+            else:
+                parts[name].extend(values)
+    matching = reader.rows_read
+    frame = pd.DataFrame({name: _column(name, parts.pop(name)) for name in names})
+    logger.info("selected %d images (%d rows match the filters, %d in the database)", len(frame), matching, total)
+    return Selection(frame=frame, total_rows=total, matching_rows=matching,
+                     duplicates_dropped=matching - len(frame), filters=filters, dedupe=dedupe)
+
+
+def _floats(values: Sequence) -> np.ndarray:
+    try:
+        return np.array(values, dtype=float)  # None becomes NaN
+    except (TypeError, ValueError):  # text in a number column (hand-edited databases)
+        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float)
+
+
+def _column(name: str, part: list) -> pd.Series:
+    if name in _NUMBER_COLUMNS:
+        return pd.Series(np.concatenate(part) if part else np.array([], dtype=float))
+    if name == "id":
+        return pd.Series(np.array(part, dtype=np.int64))
+    if name.startswith("has_"):
+        return pd.Series(np.array(part, dtype=bool))
+    return pd.Series(part, dtype=object)
+
+
+def selection_sql(filters: Filters, dedupe: bool = True) -> tuple[str, list]:
+    """A WHERE clause for the selected images in SQL: the filters, and with ``dedupe`` only the
+    first indexed copy of each content (the lowest id per sha256; rows without a hash all
+    stay), the same rows ``load_selection`` keeps."""
+    where, args = filters.sql()
+    if not dedupe:
+        return where, args
+    return (f"({where}) AND (sha256 IS NULL OR id IN (SELECT MIN(id) FROM images WHERE ({where}) "
+            "AND sha256 IS NOT NULL GROUP BY sha256))"), args + args
+
+
+def _where(filters: Filters, subset: Optional[Filters] = None) -> tuple[str, list]:
+    where, args = filters.sql()
+    if subset is not None:
+        where2, args2 = subset.sql()
+        where, args = f"({where}) AND ({where2})", args + args2
+    return where, args
+
+
+class _FirstCopies:
+    """The rows of ``cursor`` (sha256 first, ordered by id) in chunks, keeping only the first
+    indexed copy of each content when ``dedupe``; rows without a hash are all kept.
+    ``rows_read`` counts every row, kept or not."""
+
+    def __init__(self, cursor: sqlite3.Cursor, dedupe: bool):
+        self.cursor = cursor
+        self.dedupe = dedupe
+        self.rows_read = 0
+
+    def __iter__(self) -> Iterator[list]:
+        seen: set[str] = set()
+        while True:
+            rows = self.cursor.fetchmany(5000)
+            if not rows:
+                return
+            self.rows_read += len(rows)
+            if self.dedupe:
+                kept = []
+                for row in rows:
+                    if row[0] is None:
+                        kept.append(row)
+                    elif row[0] not in seen:
+                        seen.add(row[0])
+                        kept.append(row)
+                rows = kept
+            if rows:
+                yield rows
+
+
+def load_texts(con: sqlite3.Connection, column: str, filters: Filters = Filters(), dedupe: bool = True,
+               subset: Optional[Filters] = None) -> pd.Series:
+    """The non-empty ``prompt`` or ``negative_prompt`` texts of the selected images (the
+    same images as ``load_selection``), indexed by image id."""
+    if column not in ("prompt", "negative_prompt"):
+        raise ValueError(column)
+    where, args = _where(filters, subset)
+    cur = con.execute(f"SELECT sha256, id, {column} FROM images WHERE {where} ORDER BY id", args)
+    ids: list[int] = []
+    texts: list[str] = []
+    for rows in _FirstCopies(cur, dedupe):
+        for _, image_id, text in rows:
+            if isinstance(text, str) and text and not text.isspace():
+                ids.append(image_id)
+                texts.append(text)
+    return pd.Series(texts, index=pd.Index(ids, dtype="int64"), dtype=object)
+
+
+def load_embeddings(con: sqlite3.Connection, ids: Optional[pd.Index] = None) -> pd.Series:
+    """image id -> tuple of the embedding names the image uses (from ``resources``)."""
+    wanted = None if ids is None else set(ids.tolist())
+    names: dict[int, set[str]] = {}
+    for image_id, name in con.execute("SELECT image_id, name FROM resources WHERE lower(kind) = 'embedding'"):
+        if (wanted is None or image_id in wanted) and isinstance(name, str) and name.strip():
+            names.setdefault(image_id, set()).add(name.strip())
+    values = np.empty(len(names), dtype=object)  # filled one by one: pandas would unpack the tuples
+    for i, found in enumerate(names.values()):
+        values[i] = tuple(sorted(found))
+    return pd.Series(values, index=pd.Index(list(names), dtype="int64"), dtype=object)
+
+
+def load_resources(con: sqlite3.Connection, ids: pd.Series) -> pd.DataFrame:
+    """image_id, kind, name, weight of the selected images' resources."""
+    wanted = set(ids.tolist())
+    rows = [(image_id, kind, name.strip(), weight)
+            for image_id, kind, name, weight in con.execute("SELECT image_id, lower(kind), name, weight FROM resources")
+            if image_id in wanted and isinstance(name, str) and name.strip()]
+    res = pd.DataFrame.from_records(rows, columns=["image_id", "kind", "name", "weight"])
+    res["weight"] = pd.to_numeric(res["weight"], errors="coerce")
+    return res
+
+
+def snapshot_fingerprint(con: sqlite3.Connection) -> tuple:
+    """What identifies the state of the images table a read transaction sees: two readers with
+    equal fingerprints counted the same rows (DB_filler inserts rows with new ids, and a
+    re-extracted file gets a new indexed_at and mtime)."""
+    return tuple(con.execute("SELECT COUNT(*), MAX(id), MAX(indexed_at), TOTAL(mtime_ns) FROM images").fetchone())
+
+
+@contextmanager
+def read_snapshot(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One read transaction (unless the caller holds one already): every query inside sees the
+    same rows even while DB_filler.py commits."""
+    own = not con.in_transaction
+    if own:
+        con.execute("BEGIN")
+    try:
+        yield con
+    finally:
+        if own and con.in_transaction:
+            con.execute("COMMIT")
+
+
+def open_database(path) -> sqlite3.Connection:
+    """The database, read-only (statistics never write)."""
+    con = db.connect(path, readonly=True)
+    check_schema(con)
+    return con

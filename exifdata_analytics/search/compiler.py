@@ -1,0 +1,298 @@
+"""The search language compiled to parameterised SQL over the FTS5 prompt index and the
+column indexes. User input never becomes SQL text: every value is a bound parameter, and the
+FTS5 match string is built from double-quoted phrases only, so FTS syntax in the input is just
+text."""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Optional, Sequence
+
+from ..db import under_clause
+from .fields import DATE_FIELDS, INT_FIELDS, REAL_FIELDS, RESOURCE_FIELDS, TEXT_FIELDS
+from .syntax import And, Field, Node, Not, Or, QueryError, Text, parse_query
+
+logger = logging.getLogger(__name__)
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    """A WHERE clause over ``images`` and its parameters; ``where`` holds no user text."""
+
+    text: str
+    where: str
+    params: tuple
+    notes: tuple[str, ...] = ()
+
+    @property
+    def fts_only(self) -> bool:
+        """The whole query is one FTS match: it can be counted on the index alone."""
+        return self.where == _FTS_SQL
+
+
+# -- compiler ------------------------------------------------------------------------------
+
+_FTS_COLUMN = {"prompt": "prompt", "negative": "negative_prompt", "any": None}
+_FTS_SQL = "images.id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)"
+
+
+def _fts_phrase(node: Text) -> str:
+    phrase = '"' + node.value.replace('"', '""') + '"'
+    if node.prefix:
+        phrase += " *"
+    column = _FTS_COLUMN[node.scope]
+    return f"{column} : {phrase}" if column else phrase
+
+
+# Hiragana, Katakana, CJK ideographs (and extension A, compatibility), Hangul, half-width Katakana
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\uff66-\uff9f]")
+_TEXT_COLUMNS = {"prompt": ("prompt",), "negative": ("negative_prompt",), "any": ("prompt", "negative_prompt")}
+
+
+def _fts(node: Node) -> Optional[str]:
+    """The node as one FTS5 expression when it is made only of text terms, else None.
+    FTS5's NOT is binary, so a NOT needs a positive sibling in the same AND. Text with CJK
+    characters is not for the index: its tokenizer keeps a run of them as one word (猫耳 in
+    '1girl, 猫耳' is found, 猫 is not), so such text is matched as a substring instead."""
+    if isinstance(node, Text):
+        return None if _CJK.search(node.value) else _fts_phrase(node)
+    if isinstance(node, Or):
+        parts = [_fts(c) if not isinstance(c, Not) else None for c in node.children]
+        if any(p is None for p in parts):
+            return None
+        return "(" + " OR ".join(parts) + ")"
+    if isinstance(node, And):
+        pos, neg = [], []
+        for child in node.children:
+            if isinstance(child, Not):
+                inner = _fts(child.child)
+                if inner is None:
+                    return None
+                neg.append(inner)
+            else:
+                expr = _fts(child)
+                if expr is None:
+                    return None
+                pos.append(expr)
+        if not pos:
+            return None
+        return "(" + " AND ".join(pos) + ")" + "".join(f" NOT {n}" for n in neg)
+    return None
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self.params: list = []
+
+    def sql(self, node: Node) -> str:
+        fts = _fts(node)
+        if fts is not None:
+            self.params.append(fts)
+            return _FTS_SQL
+        if isinstance(node, And):
+            return self.and_sql(node)
+        if isinstance(node, Or):
+            return "(" + " OR ".join(self.sql(c) for c in node.children) + ")"
+        if isinstance(node, Not):
+            return f"NOT ({self.sql(node.child)})"
+        if isinstance(node, Field):
+            return self.field(node)
+        if isinstance(node, Text):  # CJK text (see _fts): a substring of the prompt texts
+            return self.contains(_TEXT_COLUMNS[node.scope], "%" + _like_escape(node.value) + "%")
+        raise AssertionError(node)
+
+    def contains(self, columns: Sequence[str], pattern: str) -> str:
+        """Any of ``columns`` is LIKE ``pattern`` (already escaped)."""
+        conds = []
+        for column in columns:
+            self.params.append(pattern)
+            conds.append(f"IFNULL({column} LIKE ? ESCAPE '\\', 0)")
+        return "(" + " OR ".join(conds) + ")"
+
+    def and_sql(self, node: And) -> str:
+        # the text terms of an AND go into one FTS match, the rest stay SQL conditions
+        texty = [c for c in node.children if _fts(c if not isinstance(c, Not) else c.child) is not None]
+        others = [c for c in node.children if c not in texty]
+        parts = []
+        if any(not isinstance(c, Not) for c in texty):
+            parts.append(self.sql(And(tuple(texty)) if len(texty) > 1 else texty[0]))
+        else:
+            others = list(node.children)
+        parts += [self.sql(c) for c in others]
+        return "(" + " AND ".join(parts) + ")"
+
+    # fields
+
+    def field(self, f: Field) -> str:
+        name, op, value = f.name, f.op, f.value
+        if name in TEXT_FIELDS:
+            return self.text_field(TEXT_FIELDS[name], name, op, value)
+        if name in INT_FIELDS or name in REAL_FIELDS:
+            return self.number_field(name, op, value)
+        if name in RESOURCE_FIELDS:
+            return self.resource_field(name, op, value)
+        if name in DATE_FIELDS:
+            return self.date_field(name, op, value)
+        if name in ("folder", "dir"):
+            return self.folder_field(op, value)
+        if name == "size":
+            return self.size_field(op, value)
+        raise AssertionError(name)
+
+    def text_field(self, columns: Sequence[str], name: str, op: str, value: str) -> str:
+        if op in ("<", "<=", ">", ">="):
+            raise QueryError(f"'{name}{op}{value}': {name} is text; use {name}:WORD (contains), "
+                             f"{name}=VALUE (equals) or {name}!=VALUE")
+        if not value:
+            empty = "(" + f"{columns[0]} IS NULL OR {columns[0]} = ''" + ")"
+            return empty if op in (":", "=") else f"NOT {empty}"
+        if op in ("=", "!="):
+            self.params.append(value)
+            sql = f"IFNULL({columns[0]} = ? COLLATE NOCASE, 0)"
+            return sql if op == "=" else f"NOT {sql}"
+        return self.contains(columns, "%" + _like_escape(value).replace("*", "%") + "%")
+
+    def number_field(self, name: str, op: str, value: str) -> str:
+        column = INT_FIELDS.get(name) or REAL_FIELDS[name]
+        is_int = name in INT_FIELDS
+        if op == ":" and ".." in value:
+            low, _, high = value.partition("..")
+            conds = []
+            if low.strip():
+                conds.append(self.compare(column, ">=", self.number(name, low, is_int)))
+            if high.strip():
+                conds.append(self.compare(column, "<=", self.number(name, high, is_int)))
+            if not conds:
+                raise QueryError(f"'{name}:{value}': give a range such as {name}:20..30")
+            return "(" + " AND ".join(conds) + ")"
+        sql_op = {":": "=", "=": "="}.get(op, op)
+        if not value:
+            empty = f"{column} IS NULL"
+            return empty if op in (":", "=") else f"NOT ({empty})"
+        return self.compare(column, sql_op, self.number(name, value, is_int))
+
+    def compare(self, column: str, op: str, number) -> str:
+        if op == "!=":
+            self.params.append(number)
+            return f"NOT IFNULL({column} = ?, 0)"
+        self.params.append(number)
+        return f"IFNULL({column} {op} ?, 0)"
+
+    @staticmethod
+    def number(name: str, raw: str, is_int: bool):
+        raw = raw.strip()
+        try:
+            number = float(raw) if not is_int else (int(raw) if raw.lstrip("+-").isdigit() else int(float(raw)))
+        except (ValueError, OverflowError):
+            example = "steps>=30" if is_int else "cfg<7"
+            raise QueryError(f"'{name}' needs a number, not {raw!r} (e.g. {example})") from None
+        if isinstance(number, float) and number != number:
+            raise QueryError(f"'{name}' needs a number, not {raw!r}")
+        if is_int and not (_INT64_MIN <= number <= _INT64_MAX):
+            return str(number)  # ComfyUI seeds past int64 are stored as text (db.py)
+        return number
+
+    def resource_field(self, name: str, op: str, value: str) -> str:
+        if op not in (":", "=", "!="):
+            raise QueryError(f"'{name}{op}{value}': use {name}:NAME")
+        kinds = RESOURCE_FIELDS[name]
+        sql = "images.id IN (SELECT image_id FROM resources WHERE "
+        if kinds:
+            sql += f"kind IN ({', '.join('?' for _ in kinds)}) AND "
+            self.params.extend(kinds)
+        if op == ":":
+            sql += "name LIKE ? ESCAPE '\\')"
+            self.params.append("%" + _like_escape(value).replace("*", "%") + "%")
+        else:
+            sql += "name = ? COLLATE NOCASE)"
+            self.params.append(value)
+        return sql if op != "!=" else f"NOT ({sql})"
+
+    def date_field(self, name: str, op: str, value: str) -> str:
+        day = _parse_day(name, value)
+        if name == "since":
+            self.params.append(day.isoformat())
+            return "IFNULL(created_at >= ?, 0)"
+        if name == "until":
+            self.params.append((day + timedelta(days=1)).isoformat())
+            return "IFNULL(created_at < ?, 0)"
+        start, end = day.isoformat(), (day + timedelta(days=1)).isoformat()
+        if op in (":", "="):
+            self.params.extend([start, end])
+            return "IFNULL(created_at >= ? AND created_at < ?, 0)"
+        if op in (">=", ">"):
+            self.params.append(start if op == ">=" else end)
+            return "IFNULL(created_at >= ?, 0)"
+        if op in ("<", "<="):
+            self.params.append(start if op == "<" else end)
+            return "IFNULL(created_at < ?, 0)"
+        self.params.extend([start, end])
+        return "NOT IFNULL(created_at >= ? AND created_at < ?, 0)"
+
+    def folder_field(self, op: str, value: str) -> str:
+        if op not in (":", "=", "!="):
+            raise QueryError(f"'folder{op}{value}': use folder:PATH (a folder and its subfolders) "
+                             "or folder:NAME (folders whose path contains NAME)")
+        if not value:
+            raise QueryError("folder: needs a folder, e.g. folder:/home/me/images or folder:portraits")
+        expanded = os.path.expanduser(value)
+        if os.path.isabs(expanded):
+            root = os.path.abspath(expanded).rstrip(os.sep) or os.sep
+            if op == "=":
+                self.params.append(root)
+                return "folder = ?"
+            under, args = under_clause(root)  # a range of the path index: every path below root
+            self.params.extend(args)
+            return f"({under})" if op == ":" else f"NOT ({under})"
+        if op == "=":
+            self.params.append(value)
+            return "IFNULL(folder = ?, 0)"
+        self.params.append("%" + _like_escape(value).replace("*", "%") + "%")
+        sql = "IFNULL(folder LIKE ? ESCAPE '\\', 0)"
+        return sql if op == ":" else f"NOT {sql}"
+
+    def size_field(self, op: str, value: str) -> str:
+        m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", value)
+        if op not in (":", "=", "!=") or not m:
+            raise QueryError(f"'size{op}{value}': write the generation size as size:512x768 "
+                             "(or use width>=…, height>=…)")
+        self.params.extend([int(m.group(1)), int(m.group(2))])
+        sql = "IFNULL(width = ? AND height = ?, 0)"
+        return sql if op != "!=" else f"NOT {sql}"
+
+
+def _like_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _parse_day(name: str, value: str) -> date:
+    raw = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}", raw):
+            return date(int(raw), 1, 1)
+        if re.fullmatch(r"\d{4}-\d{2}", raw):
+            return date.fromisoformat(raw + "-01")
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise QueryError(f"'{name}:{value}': write the date as YYYY-MM-DD (e.g. {name}:2024-05-01)") from None
+
+
+def compile_query(text: str, scope: str = "prompt") -> CompiledQuery:
+    """The query as a WHERE clause over ``images`` with bound parameters."""
+    node, notes = parse_query(text, scope)
+    return compile_tree(node, text or "", notes)
+
+
+def compile_tree(node: Optional[Node], text: str = "", notes: tuple[str, ...] = ()) -> CompiledQuery:
+    """A syntax tree (from ``parse_query``, or built by code such as the statistics' filters)
+    as a WHERE clause over ``images``; None matches every image."""
+    if node is None:
+        return CompiledQuery(text, "1", (), notes)
+    comp = _Compiler()
+    where = comp.sql(node)
+    return CompiledQuery(text, where, tuple(comp.params), notes)

@@ -2,7 +2,7 @@
 """Throughput of DB_filler.py against ExifTool itself, measured in the same run.
 
 For each repetition (interleaved, so machine noise hits every contender alike):
-  ref-1     `exiftool -j -G1 -r DIR`                         (one process, the issue-2 reference)
+  ref-1     `exiftool -j -G1 -r DIR`                         (one process, the first reference)
   ref-par   N parallel `exiftool -j -G1 -@ LIST_i`, files split evenly (N = max_workers)
   ref-same  the same with DB_filler's own ExifTool arguments (exiftool.EXIFTOOL_ARGS): the
             ExifTool work inside a DB_filler run, so cold/ref-same is the cost of everything else

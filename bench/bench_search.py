@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Search latency on a 100,000-image database (issue 5: a word query must answer in < 100 ms).
+"""Search latency on a 100,000-image database (target: a word query answers in < 100 ms).
 
 Builds (once) a database of synthetic rows shaped like real ones: A1111-style prompts drawn
 from a Zipf-like vocabulary (so some words are in most prompts and some in few), negative

@@ -10,7 +10,7 @@ years, 5% mirrored copies (same sha256), camera photos and files without generat
 Each run is timed with /usr/bin/time -v (wall clock, CPU, and the peak RSS it reports: that
 of the largest single process); the script's own log line adds the peaks of its main and
 helper processes, whose sum is printed too. Medians of the runs are printed last. The target
-(issue 4): under 15 s and 600 MB.
+(set when the statistics were built): under 15 s and 600 MB.
 
     .venv/bin/python bench/bench_statistic.py                 # 100,000 rows, 3 runs
     .venv/bin/python bench/bench_statistic.py --rows 20000 --runs 1 --html

@@ -1,6 +1,6 @@
 """The SQLite database: schema and migrations, batched upserts, and the queries the filler needs.
 
-One row per image file in ``images`` keyed by its absolute path (DESIGN.md §4), the
+One row per image file in ``images`` keyed by its absolute path (columns declared in ``models``), the
 LoRAs/embeddings/checkpoints of each image in ``resources``, and an FTS5 index over the
 prompts kept in step by triggers. WAL mode; every batch is one transaction, so an
 interrupted run leaves only whole batches behind.

@@ -3,7 +3,7 @@
 Extraction sits behind a small interface (absolute paths in, one ``FileTags`` per path out)
 so that a faster header-only reader can be added later without touching the filler.
 
-How ExifTool is driven (DESIGN.md §5, FORMATS.md): one ``-stay_open`` process per worker,
+How ExifTool is driven: one ``-stay_open`` process per worker,
 batches of paths per ``-execute``, ``-j -G1:4`` (JSON, family-1 groups, repeated PNG keys
 kept as ``Copy1``), ``-e`` (no derived Composite tags), ``-charset filename=utf8``, never ``-fast2``. Paths are always absolute;
 a path holding a line break is passed as an ExifTool ``#[CSTR]`` C-escaped line because the

@@ -1,4 +1,4 @@
-"""Helpers shared by the tests/test_robust_*.py modules (issue 6): the real scripts as child
+"""Helpers shared by the tests/test_robust_*.py modules: the real scripts as child
 processes with their peak memory, snapshots of whole trees, and the database checks."""
 from __future__ import annotations
 

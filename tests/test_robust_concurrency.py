@@ -1,4 +1,4 @@
-"""The reading tools while DB_filler.py writes (issue 6).
+"""The reading tools while DB_filler.py writes.
 
 ``parameter_statistic_DB.py stats/search/backup/integrity`` and ``parameter_statistic.py``
 run again and again while DB_filler.py commits 150 transactions: none fails with 'database

@@ -1,4 +1,4 @@
-"""Hostile file contents through the real DB_filler.py (issue 6).
+"""Hostile file contents through the real DB_filler.py.
 
 Every file gets exactly one row (error, no_metadata or unparsed with a reason, or ok where
 the data is valid), the run finishes with exit 0, the database passes its integrity check,

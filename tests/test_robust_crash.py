@@ -1,4 +1,4 @@
-"""kill -9 of DB_filler.py at random points, and of ExifTool mid-batch (issue 6).
+"""kill -9 of DB_filler.py at random points, and of ExifTool mid-batch.
 
 After every kill the database passes its integrity check and holds only whole batches
 (every image with its resources row); the next run completes with exactly one row per file,

@@ -1,4 +1,4 @@
-"""Disk full, read-only database, database in a read-only folder, missing permissions (issue 6).
+"""Disk full, read-only database, database in a read-only folder, missing permissions.
 
 Each failure is one clear line on stderr and exit 1 (no traceback), and the database stays
 intact: it passes its integrity check, keeps whole batches only, and a later run resumes.

@@ -1,4 +1,4 @@
-"""Property-based fuzzing of every parser in the REGISTRY (issue 6).
+"""Property-based fuzzing of every parser in the REGISTRY.
 
 Inputs: random tag dicts (realistic keys, random JSON-ish values) and mutations of
 real-looking ones (A1111 infotext, ComfyUI API graphs and UI workflows, NovelAI, InvokeAI,

@@ -1,4 +1,4 @@
-"""Hostile file and folder names through the real DB_filler.py (issue 6).
+"""Hostile file and folder names through the real DB_filler.py.
 
 Every image is indexed under its exact path or clearly reported (names that are not UTF-8,
 folders deeper than PATH_MAX), and DB_filler.py modifies, creates or deletes nothing in the

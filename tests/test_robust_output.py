@@ -1,4 +1,4 @@
-"""Output safety (issue 6): what comes out of the database is text, never markup or formulas.
+"""Output safety: what comes out of the database is text, never markup or formulas.
 
 Images whose prompts, models, samplers, VAEs, file and folder names carry HTML/JavaScript
 and spreadsheet formulas are indexed with the real DB_filler.py; then the real

@@ -208,7 +208,7 @@ def test_exiftool_shows_mojibake_for_raw_utf8_sample(sample_folder, sample_tags)
     shown = sample_tags[s.path]["PNG:Parameters"]
     assert shown != written
     assert shown == as_exiftool_shows_raw_utf8(written)
-    assert "ãƒ†ã‚¹ãƒˆ" in shown  # テスト, as FORMATS.md documents
+    assert "ãƒ†ã‚¹ãƒˆ" in shown  # テスト: UTF-8 read as Latin-1
     assert "テスト" in s.prompt  # the truth is the repaired text
 
 

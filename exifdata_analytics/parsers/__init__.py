@@ -1,6 +1,6 @@
 """The ordered parser registry: the first parser that recognises a file's tags wins.
 
-Order matters (DESIGN.md §6), and each position has a reason:
+Order matters, and each position has a reason:
 
 1. ``civitai``: Civitai's generation request sits inside a ComfyUI graph (``extraMetadata``);
    it is a better record than the graph Civitai ran.

@@ -7,7 +7,7 @@ JPEG/WebP EXIF ``UserComment``::
     Negative prompt: <negative prompt, possibly several lines>     (absent when empty)
     Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 1, Size: 512x768, …
 
-Rules implemented here (FORMATS.md, first and Civitai rows):
+Rules implemented here:
 
 * The settings line is the last line that holds several ``key: value`` pairs (>= 3, or >= 2 when
   one of them is ``Steps``) *and* at least one of the core keys (Steps, Sampler, CFG scale, Seed,

@@ -110,16 +110,19 @@ class Resource:
     source: str = ""  # where it was found: 'prompt', 'Lora hashes', 'Civitai resources', …
 
 
-def _derived(name: str, doc: str, spec: list) -> type:
-    cls = make_dataclass(name, spec, frozen=True)
+def _derived(name: str, doc: str, spec: list, **options) -> type:
+    cls = make_dataclass(name, spec, frozen=True, **options)
     cls.__module__ = __name__  # make_dataclass would name the caller's caller; pickling needs this module
     cls.__doc__ = doc
     return cls
 
 
+# Keyword-only, and a column that may be NULL defaults to None: code that builds records
+# (tests, benchmarks, importers) names what it knows and need not change for a new column.
 ImageRecord = _derived(
     "ImageRecord", "One row of ``images`` (every column but ``id``), in column order.",
-    [(c.name, c.type) for c in IMAGE_COLUMNS if c.group != ROWID])
+    [(c.name, c.type) if c.not_null else (c.name, c.type, field(default=None))
+     for c in IMAGE_COLUMNS if c.group != ROWID], kw_only=True)
 
 # The recipe columns, all optional but the generator, then the long tail and the resources.
 GenerationParams = _derived(

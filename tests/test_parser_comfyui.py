@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from exifdata_analytics.filler import FillOptions, fill
 from exifdata_analytics.parsers import STATUS_ERROR, STATUS_OK, STATUS_UNPARSED, parse_tags
-from exifdata_analytics.parsers.comfyui_graph import workflow_to_api
+from exifdata_analytics.parsers.comfyui import workflow_to_api
 from exifdata_analytics.samples import a1111_infotext, comfyui_graph, write_jpeg, write_png, write_webp
 from tests.conftest import rows
 

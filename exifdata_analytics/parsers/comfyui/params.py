@@ -1,123 +1,31 @@
-"""ComfyUI: the generation recipe read off the embedded graph (see ``comfyui_graph``).
+"""A traced graph as GenerationParams, and the gap filling from a second source.
 
-Where ComfyUI and its save nodes put the graph:
-
-* PNG text chunks ``prompt`` (API graph) and ``workflow`` (UI graph) -> ``PNG:Prompt``,
-  ``PNG:Workflow``;
-* animated WebP / JPEG savers: EXIF strings with a ``prompt:`` / ``workflow:`` prefix
-  (core SaveAnimatedWEBP: ``Model`` = ``prompt:{…}``, ``Make`` = ``workflow:{…}``; Save Image
-  Extended: ``Prompt: {…}`` in ``Make``, ``Workflow: {…}`` in ``ImageDescription``);
-* one JSON object ``{"prompt": …, "workflow": …}`` in EXIF ``UserComment`` or a video's
-  ``Comment`` (SaveImage+, VideoHelperSuite).
-
-The API graph is preferred; an image with only the UI workflow is converted to API form first.
 Save nodes that also write A1111 infotext (Comfy Image Saver, SaveImageWithMetaData…) can
 disagree with the graph — their text is built from the save node's own widgets, which need
-not be wired to the sampler — so the graph wins and the text only fills fields the graph
-leaves empty (a model hash only when the text names the same model).
+not be wired to the sampler — so the graph wins and the other source only fills fields the
+graph leaves empty (a model hash only when it names the same model).
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import re
 from typing import Any, Optional
 
-from . import a1111
-from .base import GenerationParams, Parser, Resource, Tags
-from .comfyui_graph import CORE_WIDGETS, Graph, Trace, api_graph, is_ui_workflow, trace, workflow_to_api
-from .common import NotParsed, clean_text, json_object, model_stem
-from .tags import iter_tags
+from ..base import GenerationParams, Resource, Tags
+from ..common import NotParsed, model_stem
+from .sources import find_graphs
+from .topology import Graph
+from .trace import Trace, trace
+from .workflow import CORE_WIDGETS, workflow_to_api
 
 logger = logging.getLogger(__name__)
 
 GENERATOR = "ComfyUI"
 
-# EXIF/XMP strings that ComfyUI savers fill with 'prompt:{…}' / 'workflow:{…}'.
-_PREFIXED_TAGS = ("Model", "Make", "ImageDescription", "UserComment", "Software", "Artist", "Copyright",
-                  "DocumentName", "XPComment", "Comment", "Description")
-_CONTAINER_TAGS = ("UserComment", "Comment", "Parameters", "Description", "ImageDescription")
-_PREFIX_RE = re.compile(r"^\s*(prompt|workflow)\s*:\s*(?=[{\[])", re.IGNORECASE)
-
-
-@dataclasses.dataclass(frozen=True)
-class GraphSource:
-    """The graph documents found in a file's tags, and where."""
-
-    api: Optional[Graph] = None
-    api_key: Optional[str] = None
-    workflow: Optional[dict] = None
-    workflow_key: Optional[str] = None
-    broken: Optional[str] = None  # why a graph-looking value could not be read
-
-
-def _decode(text: str) -> tuple[Any, Optional[str]]:
-    try:
-        return json.loads(text), None
-    except (ValueError, RecursionError) as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:160]
-
-
-def find_graphs(tags: Tags) -> GraphSource:
-    """Locate ComfyUI's API graph and UI workflow in ``tags`` (no tracing)."""
-    api = workflow = None
-    api_key = workflow_key = broken = None
-
-    def offer(kind: str, key: str, doc: Any) -> None:
-        nonlocal api, api_key, workflow, workflow_key
-        if isinstance(doc, str):
-            doc = json_object(doc)
-        if kind in ("prompt", "any") and api is None:
-            graph = api_graph(doc)
-            if graph is not None:
-                api, api_key = graph, key
-                return
-        if kind in ("workflow", "any") and workflow is None and is_ui_workflow(doc):
-            workflow, workflow_key = doc, key
-
-    for name, kind in (("Prompt", "prompt"), ("Workflow", "workflow")):
-        for key, value in iter_tags(tags, name):
-            text = clean_text(value)
-            if not text or not text.lstrip().startswith("{"):
-                continue
-            doc, error = _decode(text.strip())
-            if doc is None:
-                if "class_type" in text or '"nodes"' in text:
-                    broken = broken or f"{key} holds a ComfyUI graph that is not valid JSON ({error})"
-                continue
-            offer(kind, key, doc)
-    for name in _PREFIXED_TAGS:
-        for key, value in iter_tags(tags, name):
-            text = clean_text(value)
-            if not text:
-                continue
-            m = _PREFIX_RE.match(text)
-            if m is None:
-                continue
-            doc, error = _decode(text[m.end():].strip())
-            if doc is None:
-                broken = broken or f"{key} holds a ComfyUI {m.group(1).lower()} that is not valid JSON ({error})"
-                continue
-            offer(m.group(1).lower(), key, doc)
-    if api is None or workflow is None:
-        for name in _CONTAINER_TAGS:
-            for key, value in iter_tags(tags, name):
-                doc = json_object(clean_text(value))
-                if doc is None:
-                    continue
-                if not ("prompt" in doc or "workflow" in doc):
-                    offer("any", key, doc)  # the graph itself, unwrapped
-                    continue
-                if "prompt" in doc:
-                    offer("prompt", key, doc["prompt"])
-                if "workflow" in doc:
-                    offer("workflow", key, doc["workflow"])
-    return GraphSource(api, api_key, workflow, workflow_key, broken)
-
 
 def graph_params(tags: Tags, generator: str = GENERATOR) -> Optional[GenerationParams]:
     """GenerationParams traced from the file's ComfyUI graph; None when there is no graph.
+    The API graph is preferred; an image with only the UI workflow is converted to API form.
     Raises NotParsed when a graph is there but yields no sampler (or cannot be read)."""
     source = find_graphs(tags)
     result: Optional[Trace] = None
@@ -242,13 +150,3 @@ def fill_gaps(primary: GenerationParams, secondary: Optional[GenerationParams],
     if extra:
         changes["resources"] = primary.resources + extra
     return dataclasses.replace(primary, **changes)
-
-
-def parse(tags: Tags) -> Optional[GenerationParams]:
-    params = graph_params(tags)
-    if params is None:
-        return None
-    return fill_gaps(params, a1111.parse(tags), "infotext")
-
-
-PARSER = Parser("comfyui", parse, frozenset(("Prompt", "Workflow") + _PREFIXED_TAGS + _CONTAINER_TAGS))

@@ -1,0 +1,140 @@
+"""Numbers and strings read through links: primitives, settings nodes, text and concatenation nodes."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+
+from .topology import MAX_DEPTH, Graph, Link, is_passthrough, link
+from .vocabulary import (CONCAT_RE, DELIMITER_INPUTS, NOT_TEXT, NUMBER_INPUTS, PART_RE, POLARITY_TEXT,
+                         SEED_INPUTS, SETTING_TEXT_INPUTS, TEXT_INPUTS)
+
+logger = logging.getLogger(__name__)
+
+# Texts built by concatenation nodes are cut here: a graph of nodes that each join their input
+# twice would otherwise grow a text exponentially.
+MAX_TEXT = 100_000
+
+
+class Values:
+    """The values of one graph's inputs, followed through links.
+
+    Linked values are memoised: a DAG of concatenation nodes must not be walked once per path,
+    and a cycle back to a value being read reads None.
+    """
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self._memo: dict[tuple, Any] = {}
+
+    def number(self, value: Any, hint: str = "", depth: int = 0) -> Any:
+        """A literal number, or the number a linked primitive/settings node holds."""
+        if depth > MAX_DEPTH:
+            return None
+        lk = link(self.graph, value)
+        if lk is None:
+            if isinstance(value, dict):  # some nodes wrap values: {"value": 7}
+                value = value.get("value", value.get("content"))
+            return value if isinstance(value, (int, float, str)) and not isinstance(value, bool) else None
+        key = ("n", lk, hint)
+        if key in self._memo:
+            return self._memo[key]
+        self._memo[key] = None
+        result = self._linked_number(lk, hint, depth)
+        self._memo[key] = result
+        return result
+
+    def _linked_number(self, lk: Link, hint: str, depth: int) -> Any:
+        nid, _slot = lk
+        inputs = self.graph[nid]["inputs"]
+        if is_passthrough(self.graph, nid):
+            return self.number(next(iter(inputs.values())), hint, depth + 1)
+        names = [hint] if hint else []
+        if hint in SEED_INPUTS:
+            names += list(SEED_INPUTS)
+        names += list(NUMBER_INPUTS)
+        for name in names:
+            if name in inputs:
+                result = self.number(inputs[name], hint, depth + 1)
+                if result is not None:
+                    return result
+        if len(inputs) == 1:  # a constant node with an unusual input name
+            only = next(iter(inputs.values()))
+            if isinstance(only, (int, float)) and not isinstance(only, bool):
+                return only
+        return None
+
+    def string(self, value: Any, hint: str = "", polarity: str = "", depth: int = 0) -> Optional[str]:
+        """A literal string, or the text a linked text/primitive/concatenation node produces."""
+        if depth > MAX_DEPTH:
+            return None
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict):  # pysssss loaders: {"content": "name", "image": …}
+            inner = value.get("content", value.get("value"))
+            return inner if isinstance(inner, str) else None
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            return "\n".join(value)  # ShowText keeps its text as a list of strings
+        lk = link(self.graph, value)
+        if lk is None:
+            return None
+        key = ("s", lk, hint, polarity)
+        if key in self._memo:
+            return self._memo[key]
+        self._memo[key] = None  # a cycle back to here reads None
+        result = self._linked_string(lk, hint, polarity, depth)
+        self._memo[key] = result
+        return result
+
+    def _linked_string(self, lk: Link, hint: str, polarity: str, depth: int) -> Optional[str]:
+        nid, slot = lk
+        cls = self.graph[nid]["class_type"]
+        inputs = self.graph[nid]["inputs"]
+        if is_passthrough(self.graph, nid):
+            return self.string(next(iter(inputs.values())), hint, polarity, depth + 1)
+        parts = sum(1 for k in inputs if PART_RE.match(k))
+        if (CONCAT_RE.search(cls) and "conditioning" not in cls.lower()) or parts >= 2:
+            joined = self._concatenation(nid, depth)
+            if joined is not None:
+                return joined
+        if hint:
+            # a setting (sampler_name, ckpt_name…): the same-named input of a settings node, or a
+            # primitive's value, never some other text of that node
+            for name in (hint,) + SETTING_TEXT_INPUTS:
+                if name in inputs:
+                    result = self.string(inputs[name], hint if name == hint else "", "", depth + 1)
+                    if result is not None:
+                        return result
+            return None
+        names: list[str] = []
+        if polarity:
+            names += list(POLARITY_TEXT[polarity])
+        elif slot in (0, 1) and "text_positive" in inputs and "text_negative" in inputs:
+            names.append("text_positive" if slot == 0 else "text_negative")
+        names += list(TEXT_INPUTS)
+        for name in names:
+            if name in inputs:
+                result = self.string(inputs[name], "", polarity, depth + 1)
+                if result is not None:
+                    return result
+        # a text node with an unusual input name: its only text input
+        candidates = [v for k, v in inputs.items() if isinstance(v, str) and k not in NOT_TEXT and v.strip()]
+        return candidates[0] if len(candidates) == 1 else None
+
+    def _concatenation(self, nid: str, depth: int) -> Optional[str]:
+        inputs = self.graph[nid]["inputs"]
+        delimiter = ""
+        for name in DELIMITER_INPUTS:
+            if isinstance(inputs.get(name), str):
+                delimiter = inputs[name].replace("\\n", "\n")
+                break
+        parts = []
+        named_parts = [k for k in inputs if PART_RE.match(k)]
+        for name, value in inputs.items():
+            if named_parts and name not in named_parts:
+                continue  # text_a/text_b…: only those are joined, the rest are options
+            if name in DELIMITER_INPUTS or name in NOT_TEXT or isinstance(value, (bool, int, float)):
+                continue
+            text = self.string(value, "", "", depth + 1)
+            if text:
+                parts.append(text[:MAX_TEXT])
+        return delimiter.join(parts)[:MAX_TEXT] if parts else None

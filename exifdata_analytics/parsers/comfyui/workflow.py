@@ -1,0 +1,157 @@
+"""A UI workflow (``workflow``: ``nodes`` with ``widgets_values``, ``links``) turned into an API graph.
+
+An image that carries only the UI workflow is traced like an API graph after this conversion.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+
+from .topology import MAX_DEPTH, Graph
+
+logger = logging.getLogger(__name__)
+
+# Widget order of core nodes (ComfyUI's INPUT_TYPES order); '+' marks a seed widget that the
+# UI follows with a 'control after generate' value.
+_WIDGETS: dict[str, tuple[str, ...]] = {
+    "KSampler": ("seed+", "steps", "cfg", "sampler_name", "scheduler", "denoise"),
+    "KSamplerAdvanced": ("add_noise", "noise_seed+", "steps", "cfg", "sampler_name", "scheduler", "start_at_step",
+                         "end_at_step", "return_with_leftover_noise"),
+    "SamplerCustom": ("add_noise", "noise_seed+", "cfg"),
+    "RandomNoise": ("noise_seed+",),
+    "KSamplerSelect": ("sampler_name",),
+    "BasicScheduler": ("scheduler", "steps", "denoise"),
+    "KarrasScheduler": ("steps", "sigma_max", "sigma_min", "rho"),
+    "ExponentialScheduler": ("steps", "sigma_max", "sigma_min"),
+    "CFGGuider": ("cfg",),
+    "FluxGuidance": ("guidance",),
+    "CheckpointLoaderSimple": ("ckpt_name",),
+    "CheckpointLoader": ("config_name", "ckpt_name"),
+    "unCLIPCheckpointLoader": ("ckpt_name",),
+    "ImageOnlyCheckpointLoader": ("ckpt_name",),
+    "UNETLoader": ("unet_name", "weight_dtype"),
+    "UnetLoaderGGUF": ("unet_name",),
+    "VAELoader": ("vae_name",),
+    "LoraLoader": ("lora_name", "strength_model", "strength_clip"),
+    "LoraLoaderModelOnly": ("lora_name", "strength_model"),
+    "CLIPSetLastLayer": ("stop_at_clip_layer",),
+    "CLIPTextEncode": ("text",),
+    "CLIPTextEncodeSDXL": ("width", "height", "crop_w", "crop_h", "target_width", "target_height", "text_g",
+                           "text_l"),
+    "CLIPTextEncodeSDXLRefiner": ("ascore", "width", "height", "text"),
+    "CLIPTextEncodeFlux": ("clip_l", "t5xxl", "guidance"),
+    "EmptyLatentImage": ("width", "height", "batch_size"),
+    "EmptySD3LatentImage": ("width", "height", "batch_size"),
+    "LatentUpscale": ("upscale_method", "width", "height", "crop"),
+    "LatentUpscaleBy": ("upscale_method", "scale_by"),
+    "ImageScale": ("upscale_method", "width", "height", "crop"),
+    "ImageScaleBy": ("upscale_method", "scale_by"),
+    "UpscaleModelLoader": ("model_name",),
+    "ConditioningSetArea": ("width", "height", "x", "y", "strength"),
+    "ControlNetApply": ("strength",),
+    "ControlNetApplyAdvanced": ("strength", "start_percent", "end_percent"),
+    "SaveImage": ("filename_prefix",),
+    "PrimitiveNode": ("value+",),
+    "PrimitiveString": ("value",),
+    "PrimitiveStringMultiline": ("value",),
+    "PrimitiveInt": ("value+",),
+    "PrimitiveFloat": ("value",),
+}
+_CONTROL_VALUES = frozenset({"fixed", "increment", "decrement", "randomize"})
+# Classes whose values the tracer knows how to read (for error messages naming the others)
+CORE_WIDGETS = frozenset(_WIDGETS) | {"VAEDecode", "VAEEncode", "SaveImage", "PreviewImage", "LoadImage",
+                                      "ConditioningCombine", "ConditioningConcat", "Reroute", "PrimitiveNode"}
+
+
+def is_ui_workflow(doc: Any) -> bool:
+    """Whether ``doc`` is a UI workflow: a list of typed nodes."""
+    return isinstance(doc, dict) and isinstance(doc.get("nodes"), list) and any(
+        isinstance(n, dict) and "type" in n for n in doc["nodes"])
+
+
+def workflow_to_api(workflow: dict) -> Optional[Graph]:
+    """An API-shaped graph from a UI workflow: links become ``[source, slot]`` inputs, widget
+    values are named (core nodes by ComfyUI's widget order, other nodes by the widget inputs
+    the workflow lists), muted nodes are dropped and bypassed nodes passed through."""
+    nodes = [n for n in workflow.get("nodes") or [] if isinstance(n, dict) and "id" in n and "type" in n]
+    if not nodes:
+        return None
+    link_src: dict[Any, tuple[str, int, Any]] = {}
+    links = workflow.get("links")
+    for lk in links if isinstance(links, list) else ():
+        if isinstance(lk, list) and len(lk) >= 5 and _is_id(lk[0]):
+            link_src[lk[0]] = (str(lk[1]), lk[2] if _is_int(lk[2]) else 0, lk[5] if len(lk) > 5 else None)
+        elif isinstance(lk, dict) and _is_id(lk.get("id")):
+            slot = lk.get("origin_slot")
+            link_src[lk["id"]] = (str(lk.get("origin_id")), slot if _is_int(slot) else 0, lk.get("type"))
+    by_id = {str(n["id"]): n for n in nodes}
+
+    def source(link_id: Any, depth: int = 0) -> Optional[list]:
+        """The [node, slot] a link comes from, passing through bypassed nodes."""
+        src = link_src.get(link_id) if _is_id(link_id) else None
+        if src is None or depth > MAX_DEPTH:
+            return None
+        nid, slot, typ = src
+        node = by_id.get(nid)
+        if node is None or node.get("mode") == 2:
+            return None
+        if node.get("mode") == 4:  # bypassed: the same-typed input stands in for the output
+            node_inputs = node.get("inputs")
+            for inp in node_inputs if isinstance(node_inputs, list) else ():
+                if isinstance(inp, dict) and inp.get("link") is not None and (typ is None or inp.get("type") == typ):
+                    return source(inp["link"], depth + 1)
+            return None
+        return [nid, slot]
+
+    graph: Graph = {}
+    for node in nodes:
+        nid = str(node["id"])
+        if node.get("mode") in (2, 4):
+            continue
+        inputs: dict[str, Any] = {}
+        widget_inputs = []
+        node_inputs = node.get("inputs")
+        for inp in node_inputs if isinstance(node_inputs, list) else ():
+            if not isinstance(inp, dict) or not isinstance(inp.get("name"), str):
+                continue
+            if isinstance(inp.get("widget"), dict):
+                name = inp["widget"].get("name", inp["name"])
+                widget_inputs.append(name if isinstance(name, str) else inp["name"])
+            if inp.get("link") is not None:
+                src = source(inp["link"])
+                if src is not None:
+                    inputs[inp["name"]] = src
+        values = node.get("widgets_values")
+        if isinstance(values, dict):
+            for key, value in values.items():
+                inputs.setdefault(str(key), value)
+        elif isinstance(values, list):
+            names = _WIDGETS.get(node["type"]) if isinstance(node["type"], str) else None
+            if names is None:
+                plain = [v for v in values if not (isinstance(v, str) and v in _CONTROL_VALUES)]
+                names = tuple(widget_inputs) if widget_inputs and len(widget_inputs) == len(plain) else ()
+                values = plain
+            _assign_widgets(inputs, names, values)
+        graph[nid] = {"class_type": str(node["type"]), "inputs": inputs}
+    return graph or None
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _assign_widgets(inputs: dict, names: tuple[str, ...], values: list) -> None:
+    i = 0
+    for name in names:
+        if i >= len(values):
+            break
+        seed_like = name.endswith("+")
+        name = name.rstrip("+")
+        inputs.setdefault(name, values[i])  # a linked input keeps its link
+        i += 1
+        if seed_like and i < len(values) and isinstance(values[i], str) and values[i] in _CONTROL_VALUES:
+            i += 1

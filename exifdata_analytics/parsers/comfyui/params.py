@@ -11,6 +11,7 @@ import dataclasses
 import logging
 from typing import Any, Optional
 
+from ...models import RECIPE_COLUMNS
 from ..base import GenerationParams, Resource, Tags
 from ..common import NotParsed, model_stem
 from .sources import find_graphs
@@ -119,8 +120,9 @@ def _params(result: Trace, key: str, workflow_only: bool, generator: str) -> Gen
 
 # ---- filling gaps from another source -------------------------------------------------------------
 
-_FILLABLE = ("prompt", "negative_prompt", "steps", "seed", "sampler", "scheduler", "cfg_scale",
-             "denoising_strength", "width", "height", "model", "vae", "clip_skip")
+# every recipe column but the generator (the graph's) and the model hash (taken only for the
+# same model, below)
+_FILLABLE = tuple(name for name in RECIPE_COLUMNS if name not in ("generator", "model_hash"))
 
 
 def same_model(a: Optional[str], b: Optional[str]) -> bool:

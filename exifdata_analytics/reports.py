@@ -26,6 +26,7 @@ from typing import Iterable, Mapping, Optional, Sequence
 from .analysis import Analysis, CameraStats, Comparison, Counts, CrossTab, Habits, LoraUsage, Trends, WEEKDAYS
 from .coverage import CoverageTable
 from .errors import InputError
+from .texttable import table_lines
 
 logger = logging.getLogger(__name__)
 
@@ -110,13 +111,8 @@ def _images(count: int) -> str:
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], left: int = 1) -> list[str]:
     """Fixed-width columns; the first ``left`` columns left-aligned, the rest right-aligned."""
-    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    out = []
-    for r in cells:
-        out.append("  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-                   .rstrip())
-    return out
+    return table_lines([str(h) for h in headers], [[str(c) for c in r] for r in rows],
+                       numeric=range(left, len(headers)))
 
 
 def format_lora_usage(lora: LoraUsage, images: int) -> str:

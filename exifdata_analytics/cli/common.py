@@ -1,15 +1,19 @@
-"""What the three scripts share: prompts that read piped answers, the error boundary, signals."""
+"""What the three scripts share: their common options and main, prompts that read piped
+answers, the error boundary, signals, progress bars."""
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import signal
 import sys
 import threading
-from typing import Callable, Optional
+from pathlib import Path
+from typing import Callable, Optional, Sequence
 
+from ..config import Settings, load_settings
 from ..errors import ExifDataError
-from ..logs import current_log_path
+from ..logs import current_log_path, setup_logging
 
 logger = logging.getLogger(__name__)
 
@@ -129,3 +133,53 @@ class ProgressBar:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+# -- the options and the main of every script ----------------------------------------------------
+
+DB_HELP = "database file (default: [Database] db_name of config.ini)"
+CONFIG_HELP = "config file (default: config.ini next to the scripts)"
+VERBOSE_HELP = "more detail on the console and in the log"
+NO_PROGRESS_HELP = "no progress bar"
+
+
+def _default(value: object, suppress: bool) -> object:
+    # a subcommand's copy of an option takes no default, so that the value given before the
+    # subcommand survives it
+    return argparse.SUPPRESS if suppress else value
+
+
+def common_options(*, config_help: str = CONFIG_HELP, verbose_help: str = VERBOSE_HELP,
+                   suppress: bool = False) -> argparse.ArgumentParser:
+    """The parent parser (argparse ``parents=``) of --db, --config and -v/--verbose."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--db", metavar="PATH", default=_default(None, suppress), help=DB_HELP)
+    parent.add_argument("--config", metavar="PATH", default=_default(None, suppress), help=config_help)
+    parent.add_argument("-v", "--verbose", action="store_true", default=_default(False, suppress), help=verbose_help)
+    return parent
+
+
+def progress_option(*, help_text: str = NO_PROGRESS_HELP, suppress: bool = False) -> argparse.ArgumentParser:
+    """The parent parser of --no-progress, for the scripts that draw progress bars."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--no-progress", action="store_true", default=_default(False, suppress), help=help_text)
+    return parent
+
+
+def run_main(script: str, log_name: str, parse: Callable[[list[str]], argparse.Namespace],
+             run: Callable[[argparse.Namespace, Settings, Optional[Path]], int],
+             argv: Optional[Sequence[str]], log: logging.Logger) -> int:
+    """A script's main: parse the arguments (argparse exits 2 on bad ones), make SIGTERM an
+    interrupt, then inside the error boundary load config.ini, set up the log (``log``, the
+    script's logger, records the command line) and ``run(args, settings, log_path)``."""
+    raw = list(sys.argv[1:] if argv is None else argv)
+    args = parse(raw)
+    install_sigterm_as_interrupt()
+
+    def body() -> int:
+        settings = load_settings(Path(args.config) if args.config else None)
+        log_path = setup_logging(settings.logging_dir, log_name, args.verbose)
+        log.info("%s %s", script, " ".join(raw))
+        return run(args, settings, log_path)
+
+    return run_cli(body, log_hint="LOG_files/" + log_name)

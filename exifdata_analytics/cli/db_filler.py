@@ -7,12 +7,11 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ..config import Settings, load_settings
+from ..config import Settings
 from ..filler import FillInterrupted, FillOptions, FillSummary, fill
 from ..reparse import ReparseSummary, reparse
-from ..logs import setup_logging
-from .common import (EXIT_INTERRUPTED, EXIT_OK, ProgressBar, UsageError, ask, ask_yes_no,
-                     install_sigterm_as_interrupt, run_cli, strip_quotes)
+from .common import (EXIT_INTERRUPTED, EXIT_OK, ProgressBar, UsageError, ask, ask_yes_no, common_options,
+                     progress_option, run_main, strip_quotes)
 
 logger = logging.getLogger(__name__)
 
@@ -23,14 +22,12 @@ PROMPT_RECURSIVE = "Include subfolders? (yes/no):"
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="DB_filler.py",
+        prog="DB_filler.py", parents=[common_options(), progress_option()],
         description="Read the generation parameters of every image in a folder (ExifTool) and store "
                     "them in the SQLite database. Without DIR, asks for the folder and for subfolders.",
     )
     p.add_argument("dir", nargs="?", metavar="DIR", help="folder of images to index")
     p.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
-    p.add_argument("--db", metavar="PATH", help="database file (default: [Database] db_name of config.ini)")
-    p.add_argument("--config", metavar="PATH", help="config file (default: config.ini next to the scripts)")
     p.add_argument("--workers", type=int, metavar="N", help="ExifTool processes (default: [Processing] max_workers)")
     p.add_argument("--batch-size", type=int, metavar="N", help="files per ExifTool call and DB transaction "
                                                                "(default: [Processing] batch_size)")
@@ -41,8 +38,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reparse", action="store_true",
                    help="re-run the parsers over the stored ExifTool JSON, without ExifTool "
                         "(all rows, or those under DIR)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("-v", "--verbose", action="store_true", help="more detail on the console and in the log")
     return p
 
 
@@ -157,13 +152,4 @@ def _run(args: argparse.Namespace, settings: Settings, log_path: Optional[Path])
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
-    install_sigterm_as_interrupt()
-
-    def body() -> int:
-        settings = load_settings(Path(args.config) if args.config else None)
-        log_path = setup_logging(settings.logging_dir, LOG_NAME, args.verbose)
-        logger.info("DB_filler.py %s", " ".join(sys.argv[1:] if argv is None else argv))
-        return _run(args, settings, log_path)
-
-    return run_cli(body, log_hint="LOG_files/" + LOG_NAME)
+    return run_main("DB_filler.py", LOG_NAME, build_parser().parse_args, _run, argv, logger)

@@ -18,11 +18,10 @@ from typing import Callable, Optional, Sequence
 from typing import TYPE_CHECKING
 
 from .. import db
-from ..config import PROJECT_DIR, Settings, load_settings
+from ..config import PROJECT_DIR, Settings
 from ..errors import InputError
-from ..logs import setup_logging
 from ..scan import normalize_path
-from .common import EXIT_OK, UsageError, ask, install_sigterm_as_interrupt, run_cli, strip_quotes
+from .common import EXIT_OK, UsageError, ask, common_options, run_main, strip_quotes
 
 # pandas, scikit-learn and matplotlib (analysis, plots, reports) are imported inside _run,
 # after the helper process has started: both processes then import at the same time
@@ -71,15 +70,13 @@ def _positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="parameter_statistic.py",
+        prog="parameter_statistic.py", parents=[common_options()],
         description="Statistics of the indexed images: text reports and plots (and an HTML report) "
                     "of samplers, CFG scales, sizes, models, LoRAs, prompt words, keywords, trends. "
                     "Without options, asks for the database, keywords and top-N as the original did.",
         epilog="Text reports and plots are written to the same folder (default: output_plots/ next to "
                "the scripts). Example: parameter_statistic.py -y --db my.db --keywords \"cat, castle\" --html",
     )
-    p.add_argument("--db", metavar="PATH", help="database file (default: [Database] db_name of config.ini)")
-    p.add_argument("--config", metavar="PATH", help="config file (default: config.ini next to the scripts)")
     p.add_argument("--out", metavar="DIR",
                    help="folder for plots and reports (default: output_plots/ next to the scripts)")
     p.add_argument("--keywords", metavar='"a, b"', help="comma-separated keywords for keyword_analysis.txt")
@@ -111,7 +108,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes to use: 2 (the default on a multi-core machine) adds a helper process for "
                         "the prompt statistics and half of the plots; 1 does everything in one process")
     p.add_argument("-y", "--yes", action="store_true", help="never prompt; defaults for everything not given")
-    p.add_argument("-v", "--verbose", action="store_true", help="more detail on the console and in the log")
     return p
 
 
@@ -406,16 +402,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
-    install_sigterm_as_interrupt()
-
-    def body() -> int:
-        settings = load_settings(Path(args.config) if args.config else None)
-        setup_logging(settings.logging_dir, LOG_NAME, args.verbose)
-        logger.info("parameter_statistic.py %s", " ".join(sys.argv[1:] if argv is None else argv))
-        return _run(args, settings)
-
-    return run_cli(body, log_hint="LOG_files/" + LOG_NAME)
+    return run_main("parameter_statistic.py", LOG_NAME, build_parser().parse_args,
+                    lambda args, settings, _log_path: _run(args, settings), argv, logger)
 
 
 __all__ = ["main", "build_parser", "warm_up"]

@@ -5,7 +5,8 @@ Run without arguments for a numbered menu, or see `python parameter_statistic_DB
 for the subcommands (stats, search, export, backup, integrity, prune, duplicates, …).
 `import parameter_statistic_DB` offers the original's functions by name.
 """
-from exifdata_analytics.cli.db_tool import (  # noqa: F401 - re-exported for scripts
+from exifdata_analytics.cli.db_tool import main
+from exifdata_analytics.cli.seed_api import (  # noqa: F401 - re-exported for scripts
     backup_database,
     check_database_integrity,
     clear_database,
@@ -13,7 +14,6 @@ from exifdata_analytics.cli.db_tool import (  # noqa: F401 - re-exported for scr
     database_stats,
     last_modified,
     list_models_in_directory,
-    main,
     metadata_sample,
     optimize_database,
     search_metadata,

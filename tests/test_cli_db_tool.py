@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from exifdata_analytics.cli.db_tool import format_table, main, split_query_argv, build_parser
+from exifdata_analytics.cli.db_format import format_table
+from exifdata_analytics.cli.db_tool import main, split_query_argv, build_parser
 from exifdata_analytics.filler import FillOptions, fill
 from tests.conftest import PROJECT_DIR, rows, run_script
 from tests.test_legacy import LEGACY_SCHEMA

@@ -1,0 +1,213 @@
+"""The HTML report: one self-contained page (every table, every chart embedded), all text from
+the database and the user escaped."""
+from __future__ import annotations
+
+import base64
+import html
+import logging
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Mapping, Optional, Sequence
+
+from ..analysis import Analysis, Counts, WEEKDAYS
+from .files import prepare_output_dir, write_file
+from .text import HTML_REPORT, NONE, format_count, pairs_inline
+
+logger = logging.getLogger(__name__)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2733;background:#f6f7f9}
+header{background:#1f3a5f;color:#fff;padding:18px 28px}
+header h1{margin:0 0 6px;font-size:24px}
+header p{margin:2px 0;opacity:.9}
+nav{padding:10px 28px;background:#e8edf3;font-size:14px}
+nav a{margin-right:14px;color:#1f3a5f}
+main{padding:8px 28px 40px;max-width:1200px}
+section{background:#fff;border-radius:8px;padding:14px 20px;margin:18px 0;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+h2{margin-top:4px;color:#1f3a5f}
+h3{margin-bottom:6px}
+table{border-collapse:collapse;font-size:13px;margin:6px 0 12px}
+th,td{border-bottom:1px solid #e3e6ea;padding:3px 10px;text-align:left;vertical-align:top}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f0f3f7}
+img{max-width:100%;height:auto;border:1px solid #e3e6ea;margin:6px 0}
+.grid{display:flex;flex-wrap:wrap;gap:24px}
+.grid>div{flex:1 1 480px;min-width:320px}
+.muted{color:#67727e;font-size:13px}
+code{background:#f0f3f7;padding:1px 4px;border-radius:3px}
+"""
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+_NUMERIC_CELL = re.compile(r"^-?[\d,]+(?:\.\d+)?%?$")
+
+
+def _is_number(cell: object) -> bool:
+    return isinstance(cell, (int, float)) or bool(_NUMERIC_CELL.match(str(cell)))
+
+
+def _cell(value: object) -> object:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _html_table(headers: Sequence[str], rows: Sequence[Sequence[object]], limit: Optional[int] = None) -> str:
+    """A table; columns holding only numbers are right-aligned."""
+    shown = list(rows[:limit] if limit else rows)
+    numeric = [bool(shown) and all(_is_number(r[i]) for r in shown) for i in range(len(headers))]
+    head = "".join(f'<th{" class=n" if numeric[i] else ""}>{_e(h)}</th>' for i, h in enumerate(headers))
+    body = "".join("<tr>" + "".join(f'<td{" class=n" if numeric[i] else ""}>{_e(_cell(c))}</td>'
+                                    for i, c in enumerate(r)) + "</tr>" for r in shown)
+    more = (f'<p class="muted">{format_count(len(rows) - len(shown))} more rows in the text report.</p>'
+            if limit and len(rows) > len(shown) else "")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+
+
+def _img(plots: Mapping[str, Path], key: str, alt: str) -> str:
+    path = plots.get(key)
+    if path is None or not Path(path).exists():
+        return ""
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _counts_block(counts: Counts, plots: Mapping[str, Path], key: str, limit: int = 20, unit: str = "images") -> str:
+    if not counts.items:
+        return f"<h3>{_e(counts.name)}</h3><p class=\"muted\">No values.</p>"
+    table = _html_table([counts.name, unit], counts.items, limit=limit)
+    return f"<h3>{_e(counts.name)}</h3>{_img(plots, key, counts.name)}{table}"
+
+
+def _section(anchor: str, title: str, body: str, note: str = "") -> str:
+    note_html = f'<p class="muted">{_e(note)}</p>' if note else ""
+    return f'<section id="{_e(anchor)}"><h2>{_e(title)}</h2>{note_html}{body}</section>'
+
+
+def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Optional[datetime] = None) -> str:
+    """One self-contained page: every table, every chart embedded as base64 PNG, all text
+    from the database and the user escaped."""
+    generated = generated or datetime.now()
+    o = analysis.options
+    sections: list[tuple[str, str, str]] = []  # (anchor, nav title, html)
+
+    # summary
+    summary_rows = [
+        ("Database", analysis.db_path),
+        ("Rows in the database", format_count(analysis.total_rows)),
+        ("Filters", o.filters.describe()),
+        ("Rows matching the filters", format_count(analysis.matching_rows)),
+        ("Duplicate copies counted once (same sha256)",
+         format_count(analysis.duplicates_dropped) if o.dedupe else "off (every file counted)"),
+        ("Images analysed", format_count(analysis.images)),
+        ("Images with a prompt", format_count(analysis.with_prompt)),
+    ]
+    sections.append(("summary", "Summary", _section("summary", "Summary", _html_table(["", ""], summary_rows))))
+
+    params = "".join(f"<div>{_counts_block(c, plots, 'param:' + c.name)}</div>" for c in analysis.parameters)
+    sections.append(("parameters", "Parameters", _section(
+        "parameters", "Parameters", f'<div class="grid">{params}</div>',
+        "Images per value (top 20; parameter_counts.txt has all). Empty values are not counted.")))
+
+    if analysis.keywords:
+        rows = [(k.keyword, k.count, pairs_inline(k.top_models), pairs_inline(k.top_samplers))
+                for k in analysis.keywords]
+        kw = _img(plots, "keywords", "Keyword counts") + _html_table(
+            ["Keyword", "Images", f"Top {o.top_models} models", f"Top {o.top_samplers} samplers"], rows)
+    else:
+        kw = '<p class="muted">No keywords were given.</p>'
+    sections.append(("keywords", "Keywords", _section(
+        "keywords", "Keywords", kw, "Images whose prompt contains the keyword as a whole word or phrase "
+                                    "(case-insensitive).")))
+
+    words = "".join(f"<div>{_counts_block(c, plots, key, limit=30, unit=unit)}</div>" for c, key, unit in (
+        (analysis.prompt_words, "words:prompt", "count"), (analysis.negative_words, "words:negative", "count"),
+        (analysis.prompt_tags, "tags:prompt", "images"), (analysis.negative_tags, "tags:negative", "images")))
+    tfidf = _img(plots, "tfidf", "TF-IDF") + _html_table(["Term", "summed TF-IDF"],
+                                                         [(t, f"{s:.3f}") for t, s in analysis.tfidf], limit=30)
+    sections.append(("prompts", "Prompts", _section(
+        "prompts", "Prompts", f'<div class="grid">{words}</div><h3>TF-IDF</h3>{tfidf}',
+        "Words are counted per occurrence, tags (comma-separated, weights and brackets removed) once per image. "
+        "LoRAs and embeddings are resources, not words.")))
+
+    lora = analysis.lora
+    lora_rows = [(s.name, s.images, "" if s.mean_weight is None else f"{s.mean_weight:.2f}") for s in lora.loras]
+    body = _img(plots, "lora", "LoRA usage") + _html_table(["LoRA", "images", "mean weight"], lora_rows, limit=30)
+    body += "<h3>LoRA + Model</h3>" + _html_table(["LoRA", "Model", "images"], lora.by_model,
+                                                  limit=30)
+    for other in lora.other:
+        body += f"<h3>{_e(other.name)}</h3>" + _html_table([other.name, "images"], other.items, limit=30)
+    sections.append(("resources", "LoRAs", _section(
+        "resources", "LoRAs and other resources", body,
+        f"{format_count(lora.images_with_lora)} of {format_count(analysis.images)} images use at least one LoRA.")))
+
+    combos = ""
+    for tab, key in ((analysis.model_sampler, "heat:model_sampler"), (analysis.sampler_cfg, "heat:sampler_cfg")):
+        combos += (f"<h3>{_e(tab.row_name)} + {_e(tab.col_name)}</h3>" + _img(plots, key, f"{tab.row_name} x {tab.col_name}")
+                   + _html_table([tab.row_name, tab.col_name, "images"], tab.pairs, limit=20))
+    sections.append(("combinations", "Combinations", _section("combinations", "Combinations", combos)))
+
+    t = analysis.trends
+    rows = [(m, n, pairs_inline([bm]) if bm else NONE, pairs_inline([bs]) if bs else NONE)
+            for m, n, bm, bs in zip(t.months, t.images, t.top_model, t.top_sampler)]
+    sections.append(("trends", "Trends", _section(
+        "trends", "Trends by month", _img(plots, "trends", "Trends by month")
+        + _html_table(["Month", "images", "top model", "top sampler"], rows),
+        "By created_at: the date the image was made (EXIF/PNG time, else the file's modification time).")))
+
+    h = analysis.habits
+    habits = _img(plots, "habits", "Weekday and hour") + '<div class="grid"><div>' + _html_table(
+        ["Weekday", "images"], list(zip(WEEKDAYS, h.weekday))) + "</div><div>" + _html_table(
+        ["Hour", "images"], [(f"{i:02d}", n) for i, n in enumerate(h.hour)]) + "</div></div>"
+    sections.append(("habits", "Habits", _section("habits", "Weekday and hour", habits)))
+
+    cov = analysis.coverage
+    cov_rows = [(r.generator, r.status, r.images, *(n for _, n in r.by_format)) for r in cov.rows]
+    fields_rows = [(r.generator, r.images, *(f"{100 * n / r.images:.0f}%" for _, n in r.filled))
+                   for r in cov.rows if r.status == "ok" and r.images]
+    field_names = [name for name, _ in cov.rows[0].filled] if cov.rows else []
+    cov_html = (_img(plots, "coverage", "Parse coverage")
+                + _html_table(["Generator", "status", "images", *cov.formats], cov_rows)
+                + "<h3>Fields found (share of parsed images)</h3>"
+                + _html_table(["Generator", "images", *field_names], fields_rows))
+    sections.append(("coverage", "Coverage", _section(
+        "coverage", "Parse coverage", cov_html,
+        "What the parsers understood, per generator and file format. '(none)' are files without "
+        "recognised generation data.")))
+
+    if analysis.camera.images:
+        cam = "".join(f"<div>{_counts_block(c, {}, '', limit=15)}</div>" for c in analysis.camera.fields)
+        sections.append(("camera", "Camera photos", _section(
+            "camera", "Camera photos", _img(plots, "camera", "Camera photos") + f'<div class="grid">{cam}</div>',
+            f"{format_count(analysis.camera.images)} ordinary photos (no generation data, EXIF names a camera).")))
+
+    if analysis.comparison is not None:
+        c = analysis.comparison
+        comp = _img(plots, "comparison", "Comparison")
+        for name, rows in c.parameters:
+            table_rows = [(v, na, f"{100 * na / c.images_a:.1f}%" if c.images_a else "-",
+                           nb, f"{100 * nb / c.images_b:.1f}%" if c.images_b else "-") for v, na, nb in rows]
+            comp += f"<h3>{_e(name)}</h3>" + _html_table([name, "A", "A %", "B", "B %"], table_rows)
+        sections.append(("comparison", "Comparison", _section(
+            "comparison", "Comparison", comp,
+            f"A = {c.label_a} ({format_count(c.images_a)} images); B = {c.label_b} ({format_count(c.images_b)} images).")))
+
+    nav = "".join(f'<a href="#{_e(anchor)}">{_e(title)}</a>' for anchor, title, _ in sections)
+    body = "".join(s for _, _, s in sections)
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>ExifData Analytics report</title><style>{_CSS}</style></head><body>"
+        f"<header><h1>ExifData Analytics report</h1>"
+        f"<p>{format_count(analysis.images)} images from {_e(analysis.db_path)}</p>"
+        f"<p>Generated {_e(generated.strftime('%Y-%m-%d %H:%M'))}; filters: {_e(o.filters.describe())}</p></header>"
+        f"<nav>{nav}</nav><main>{body}</main></body></html>\n"
+    )
+
+
+def write_html_report(analysis: Analysis, plots: Mapping[str, Path], out_dir: Path) -> Path:
+    prepare_output_dir(out_dir)
+    return write_file(out_dir / HTML_REPORT, format_html(analysis, plots))

@@ -1,0 +1,228 @@
+"""parameter_statistic's text reports, in the original's formats.
+
+Formatting only: every number comes from an ``analysis.Analysis``. The five reports of the
+original keep its layouts exactly (as its README documents them):
+
+* ``keyword_analysis.txt``  ``Keyword: …`` / ``Count: …`` / ``Top Models: …`` / ``Top Samplers: …``
+* ``prompt_word_counts.txt`` and ``negative_prompt_word_counts.txt``  ``Analysis for … words:``
+  then ``word: count``
+* ``parameter_counts.txt``  ``Analysis for Sampler:`` blocks laid out as pandas prints a
+  value count (name line, then value and count columns)
+* ``tfidf_analysis.txt``  ``TF-IDF Analysis of Prompts:`` then ``term: score``
+
+The further reports use the same ``Analysis for …:`` / ``name: count`` style.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Iterable, Sequence
+
+from ..analysis import Analysis, CameraStats, Comparison, Counts, CrossTab, Habits, LoraUsage, Trends, WEEKDAYS
+from ..coverage import CoverageTable
+from ..texttable import table_lines
+
+logger = logging.getLogger(__name__)
+
+KEYWORD_REPORT = "keyword_analysis.txt"
+PROMPT_WORDS_REPORT = "prompt_word_counts.txt"
+NEGATIVE_WORDS_REPORT = "negative_prompt_word_counts.txt"
+PARAMETER_REPORT = "parameter_counts.txt"
+TFIDF_REPORT = "tfidf_analysis.txt"
+PROMPT_TAGS_REPORT = "prompt_tag_counts.txt"
+NEGATIVE_TAGS_REPORT = "negative_prompt_tag_counts.txt"
+LORA_REPORT = "lora_usage.txt"
+COMBINATIONS_REPORT = "combinations.txt"
+TRENDS_REPORT = "trends.txt"
+HABITS_REPORT = "habits.txt"
+COVERAGE_REPORT = "coverage.txt"
+CAMERA_REPORT = "camera_photos.txt"
+COMPARISON_REPORT = "comparison.txt"
+HTML_REPORT = "report.html"
+
+ORIGINAL_REPORTS = (KEYWORD_REPORT, PROMPT_WORDS_REPORT, NEGATIVE_WORDS_REPORT, PARAMETER_REPORT, TFIDF_REPORT)
+
+NONE = "(none)"
+
+
+# -- the original's five reports ---------------------------------------------------------
+
+def pairs_inline(items: Sequence[tuple[str, int]]) -> str:
+    return ", ".join(f"{name} ({count})" for name, count in items) if items else NONE
+
+
+def format_keyword_analysis(analysis: Analysis) -> str:
+    if not analysis.keywords:
+        return ("No keywords were given: pass --keywords \"a, b\" or --keywords-file FILE, "
+                "or list them in keywords.txt.\n")
+    blocks = []
+    for k in analysis.keywords:
+        blocks.append(f"Keyword: {k.keyword}\n"
+                      f"Count: {k.count}\n"
+                      f"Top Models: {pairs_inline(k.top_models)}\n"
+                      f"Top Samplers: {pairs_inline(k.top_samplers)}\n")
+    return "\n".join(blocks)
+
+
+def format_word_counts(counts: Counts) -> str:
+    """'Analysis for prompt words:' then one 'word: count' line per word."""
+    lines = [f"Analysis for {counts.name}:"]
+    lines += [f"{word}: {count}" for word, count in counts.items]
+    return "\n".join(lines) + "\n"
+
+
+def format_value_counts(counts: Counts) -> str:
+    """A value count laid out as pandas prints one (the original wrote
+    ``value_counts().to_string()``): the name, then values left-aligned and counts
+    right-aligned, four spaces apart."""
+    lines = [counts.name]
+    if counts.items:
+        width = max(len(value) for value, _ in counts.items)
+        count_width = max(len(str(count)) for _, count in counts.items)
+        lines += [f"{value.ljust(width)}    {str(count).rjust(count_width)}" for value, count in counts.items]
+    return "\n".join(lines)
+
+
+def format_parameter_counts(parameters: Iterable[Counts]) -> str:
+    return "".join(f"Analysis for {c.name}:\n{format_value_counts(c)}\n\n" for c in parameters)
+
+
+def format_tfidf(scores: Sequence[tuple[str, float]]) -> str:
+    lines = ["TF-IDF Analysis of Prompts:"]
+    lines += [f"{term}: {score!r}" for term, score in scores]
+    return "\n".join(lines) + "\n"
+
+
+# -- further reports -------------------------------------------------------------------------
+
+def format_count(value: int) -> str:
+    return f"{value:,}"
+
+
+def _images(count: int) -> str:
+    return f"{count:,} image" + ("" if count == 1 else "s")
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], left: int = 1) -> list[str]:
+    """Fixed-width columns; the first ``left`` columns left-aligned, the rest right-aligned."""
+    return table_lines([str(h) for h in headers], [[str(c) for c in r] for r in rows],
+                       numeric=range(left, len(headers)))
+
+
+def format_lora_usage(lora: LoraUsage, images: int) -> str:
+    lines = [f"Analysis for LoRAs ({format_count(lora.images_with_lora)} of {format_count(images)} images use at least one):"]
+    for s in lora.loras:
+        weight = f", mean weight {s.mean_weight:.2f}" if s.mean_weight is not None else ""
+        lines.append(f"{s.name}: {_images(s.images)}{weight}")
+    lines += ["", "Analysis for LoRA + Model:"]
+    lines += [f"{name} + {model}: {count}" for name, model, count in lora.by_model]
+    for other in lora.other:
+        lines += ["", f"Analysis for {other.name} resources:"]
+        lines += [f"{name}: {count}" for name, count in other.items]
+    return "\n".join(lines) + "\n"
+
+
+def _format_crosstab(tab: CrossTab) -> list[str]:
+    lines = [f"Analysis for {tab.row_name} + {tab.col_name}:"]
+    lines += [f"{a} + {b}: {count}" for a, b, count in tab.pairs]
+    return lines
+
+
+def format_combinations(model_sampler: CrossTab, sampler_cfg: CrossTab) -> str:
+    return "\n".join(_format_crosstab(model_sampler) + [""] + _format_crosstab(sampler_cfg)) + "\n"
+
+
+def _legend_table(title: str, months: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]) -> list[str]:
+    if not series:
+        return [title, NONE]
+    headers = ["month"] + [f"[{i + 1}]" for i in range(len(series))]
+    rows = [[m] + [s[1][j] for s in series] for j, m in enumerate(months)]
+    return [title] + _table(headers, rows) + [f"[{i + 1}] {name}" for i, (name, _) in enumerate(series)]
+
+
+def format_trends(trends: Trends) -> str:
+    lines = ["Images per month (by created_at):"]
+    lines += [f"{m}: {n}" for m, n in zip(trends.months, trends.images)]
+    if trends.undated:
+        lines.append(f"(no date: {trends.undated})")
+    lines += ["", "Top model per month:"]
+    lines += [f"{m}: {pairs_inline([best])}" for m, best in zip(trends.months, trends.top_model) if best]
+    lines += ["", "Top sampler per month:"]
+    lines += [f"{m}: {pairs_inline([best])}" for m, best in zip(trends.months, trends.top_sampler) if best]
+    lines += [""] + _legend_table("Most used models per month (images):", trends.months, trends.models)
+    lines += [""] + _legend_table("Most used samplers per month (images):", trends.months, trends.samplers)
+    return "\n".join(lines) + "\n"
+
+
+def format_habits(habits: Habits) -> str:
+    lines = ["Images by weekday (by created_at):"]
+    lines += [f"{day}: {n}" for day, n in zip(WEEKDAYS, habits.weekday)]
+    lines += ["", "Images by hour of day:"]
+    lines += [f"{h:02d}: {n}" for h, n in enumerate(habits.hour)]
+    if habits.undated:
+        lines += ["", f"Images without a usable date: {habits.undated}"]
+    return "\n".join(lines) + "\n"
+
+
+def format_coverage(coverage: CoverageTable) -> str:
+    if not coverage.rows:
+        return "Parse coverage by generator:\n(no images)\n"
+    headers = ["generator", "status", "images", *coverage.formats]
+    rows = [[r.generator, r.status, r.images, *(n for _, n in r.by_format)] for r in coverage.rows]
+    lines = ["Parse coverage by generator (files per generator, parse status and format):"]
+    lines += _table(headers, rows, left=2)
+    parsed = [r for r in coverage.rows if r.status == "ok"]
+    lines += ["", "Fields found, in % of each generator's parsed images:"]
+    if parsed:
+        fields = [name for name, _ in parsed[0].filled]
+        rows = [[r.generator, r.images, *(f"{100 * n / r.images:.0f}" for _, n in r.filled)] for r in parsed]
+        lines += _table(["generator", "images", *fields], rows)
+    else:
+        lines.append(NONE)
+    return "\n".join(lines) + "\n"
+
+
+def format_camera(camera: CameraStats) -> str:
+    header = f"Camera photos (images without generation data whose EXIF names a camera): {camera.images}\n\n"
+    return header + format_parameter_counts(camera.fields)
+
+
+def format_comparison(comparison: Comparison) -> str:
+    a, b = comparison.label_a, comparison.label_b
+    lines = [f"Comparison of A = {a} ({_images(comparison.images_a)})",
+             f"          and B = {b} ({_images(comparison.images_b)})",
+             "Shares are of each subset's images."]
+
+    def pct(n: int, total: int) -> str:
+        return f"{100 * n / total:.1f}%" if total else "-"
+
+    for name, rows in comparison.parameters:
+        lines += ["", f"Analysis for {name}:"]
+        if not rows:
+            lines.append(NONE)
+            continue
+        table_rows = [[v, na, pct(na, comparison.images_a), nb, pct(nb, comparison.images_b)] for v, na, nb in rows]
+        lines += _table([name, "A", "A %", "B", "B %"], table_rows)
+    return "\n".join(lines) + "\n"
+
+
+def text_reports(analysis: Analysis) -> dict[str, str]:
+    """File name -> content of every text report for this analysis."""
+    reports = {
+        KEYWORD_REPORT: format_keyword_analysis(analysis),
+        PROMPT_WORDS_REPORT: format_word_counts(analysis.prompt_words),
+        NEGATIVE_WORDS_REPORT: format_word_counts(analysis.negative_words),
+        PARAMETER_REPORT: format_parameter_counts(analysis.parameters),
+        TFIDF_REPORT: format_tfidf(analysis.tfidf),
+        PROMPT_TAGS_REPORT: format_word_counts(analysis.prompt_tags),
+        NEGATIVE_TAGS_REPORT: format_word_counts(analysis.negative_tags),
+        LORA_REPORT: format_lora_usage(analysis.lora, analysis.images),
+        COMBINATIONS_REPORT: format_combinations(analysis.model_sampler, analysis.sampler_cfg),
+        TRENDS_REPORT: format_trends(analysis.trends),
+        HABITS_REPORT: format_habits(analysis.habits),
+        COVERAGE_REPORT: format_coverage(analysis.coverage),
+    }
+    if analysis.camera.images:
+        reports[CAMERA_REPORT] = format_camera(analysis.camera)
+    if analysis.comparison is not None:
+        reports[COMPARISON_REPORT] = format_comparison(analysis.comparison)
+    return reports

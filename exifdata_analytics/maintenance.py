@@ -2,7 +2,7 @@
 size, last modified, clear, search, models per folder) plus prune and duplicates.
 
 Every function takes the database path first and returns a frozen dataclass; nothing here
-prints, prompts or exits (``cli/db_tool.py`` does). A database that does not exist is never
+prints, prompts or exits (``cli/db_actions.py`` does). A database that does not exist is never
 created by these functions: they raise ``DatabaseError`` naming the path instead.
 """
 from __future__ import annotations

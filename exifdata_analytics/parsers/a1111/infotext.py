@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
-from .base import GenerationParams, Parser, Resource, Tags
-from .tags import iter_tags, repair_mojibake
+from ..base import GenerationParams, Parser, Tags
+from ..tags import iter_tags, repair_mojibake
+from .resources import collect_resources
+from .tokens import KEY_RE, to_float, to_int, tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -52,29 +53,12 @@ _SOURCES: tuple[tuple[str, bool], ...] = (
 
 _NEGATIVE_PREFIX = "Negative prompt:"
 
-# A key as A1111 writes it (its re_param uses \w[\w \-/]+); matched anchored, never searched.
-_KEY_RE = re.compile(r"[ \t]*(\w[\w \-/]*):[ \t]*")
 _STEPS_RE = re.compile(r"(?:^|(?<=[\s,]))Steps:[ \t]*[-+]?\d")
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*[x×X]\s*(\d+)\s*$")
-# <lora:name:weight>, <lyco:name:te:unet>, <hypernet:name:weight>, <lora:name:te=0.5:unet=1>
-_PROMPT_NET_RE = re.compile(r"<(lora|lyco|lycoris|locon|loha|lokr|hypernet)[ \t]*:([^:<>]+)(?::([^<>]*))?>",
-                            re.IGNORECASE)
 
 # Keys whose presence makes a line a settings line (lower case).
 _CORE_KEYS = frozenset({"steps", "sampler", "cfg scale", "seed", "size", "model", "model hash"})
-# Keys whose (JSON-quoted) string value holds JSON to decode too (lower case).
-_JSON_KEYS = frozenset({"hashes", "civitai resources", "civitai metadata"})
 
-_NET_KINDS = {
-    "lora": "lora", "lyco": "lycoris", "lycoris": "lycoris", "locon": "lycoris", "loha": "lycoris",
-    "lokr": "lycoris", "hypernet": "hypernetwork", "hypernetwork": "hypernetwork",
-    "embed": "embedding", "embedding": "embedding", "ti": "embedding", "textualinversion": "embedding",
-    "textual inversion": "embedding", "checkpoint": "checkpoint", "model": "checkpoint",
-    "dora": "lora", "vae": "vae",
-}
-# Kinds that name the same family of networks when de-duplicating (A1111 >= 1.5 lists LyCORIS
-# networks under 'Lora hashes' while the prompt says <lyco:…>).
-_KIND_FAMILY = {"lycoris": "lora"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,7 +153,7 @@ def parse_infotext(text: str, strict: bool = False) -> Optional[GenerationParams
     if settings_idx is not None and not settings_before_negative:
         for extra in lines[settings_idx + 1:]:
             if extra.strip():
-                extra_pairs = _tokenize(extra.strip())
+                extra_pairs = tokenize(extra.strip())
                 if extra_pairs:
                     settings_pairs = settings_pairs + extra_pairs
                 else:
@@ -188,7 +172,7 @@ def _settings_at(lines: list[str], i: int, strict: bool,
     if is_negative_line:
         line = line[len(_NEGATIVE_PREFIX):]
     prefix, body = _split_leading_text(line, force=is_negative_line)
-    pairs = _tokenize(body)
+    pairs = tokenize(body)
     if not _is_settings(pairs, strict):
         return None
     if prefix and not is_negative_line:
@@ -220,7 +204,7 @@ def _split_leading_text(line: str, force: bool = False) -> tuple[str, str]:
     if match is None or not line[:match.start()].strip():
         return "", line
     if not force:
-        first = _KEY_RE.match(line)
+        first = KEY_RE.match(line)
         if first is not None and first.end() <= match.start():
             return "", line
     return line[:match.start()].rstrip(), line[match.start():]
@@ -233,131 +217,6 @@ def _is_settings(pairs: list[tuple[str, Any]], strict: bool) -> bool:
     if strict:
         return "steps" in keys and bool(keys & {"sampler", "seed", "cfg scale"})
     return len(pairs) >= 3 or (len(pairs) >= 2 and "steps" in keys)
-
-
-# --------------------------------------------------------------------------------------------
-# the settings line tokenizer
-
-
-def _scan_quoted(s: str, pos: int) -> int:
-    """Index just past the JSON string starting at s[pos] == '"', or -1 if unterminated."""
-    i, n = pos + 1, len(s)
-    while i < n:
-        c = s[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == '"':
-            return i + 1
-        i += 1
-    return -1
-
-
-def _scan_bracketed(s: str, pos: int) -> int:
-    """Index just past the JSON object/array starting at s[pos], or -1 if unbalanced."""
-    stack = []
-    i, n = pos, len(s)
-    closing = {"{": "}", "[": "]"}
-    while i < n:
-        c = s[i]
-        if c == '"':
-            end = _scan_quoted(s, i)
-            if end < 0:
-                return -1
-            i = end
-            continue
-        if c in closing:
-            stack.append(closing[c])
-        elif c in "}]":
-            if not stack or stack.pop() != c:
-                return -1
-            if not stack:
-                return i + 1
-        i += 1
-    return -1
-
-
-def _at_separator(s: str, pos: int) -> int:
-    """If only blanks stand between pos and a ',' or the end, the index after the separator."""
-    n = len(s)
-    while pos < n and s[pos] in " \t":
-        pos += 1
-    if pos >= n:
-        return n
-    if s[pos] == ",":
-        return pos + 1
-    return -1
-
-
-def _tokenize(line: str) -> list[tuple[str, Any]]:
-    """'key: value, key: "quoted, value", key: {"json": 1}' -> [(key, value), …]."""
-    pairs: list[list[Any]] = []  # [key, value, is_plain]
-    pos, n = 0, len(line)
-    scan_quotes = scan_brackets = True
-    while pos < n:
-        while pos < n and line[pos] in " \t,":
-            pos += 1
-        if pos >= n:
-            break
-        m = _KEY_RE.match(line, pos)
-        if m is None:
-            end = line.find(",", pos)
-            end = n if end < 0 else end
-            fragment = line[pos:end].strip()
-            if pairs and pairs[-1][2] and fragment:
-                pairs[-1][1] = f"{pairs[-1][1]}, {fragment}" if pairs[-1][1] else fragment
-            pos = end + 1
-            continue
-        key = m.group(1).strip()
-        vstart = m.end()
-        value: Any = None
-        plain = True
-        after = -1
-        # A scan that does not yield a value disables further scans of its kind on this line:
-        # that keeps malformed lines such as 'a: [, a: [, …' linear instead of quadratic.
-        if vstart < n and line[vstart] == '"' and scan_quotes:
-            end = _scan_quoted(line, vstart)
-            if end > vstart + 1:
-                after = _at_separator(line, end)
-                if after >= 0:
-                    value, plain = _unquote(line[vstart:end], key), False
-            scan_quotes = not plain
-        elif vstart < n and line[vstart] in "{[" and scan_brackets:
-            end = _scan_bracketed(line, vstart)
-            if end > 0:
-                after = _at_separator(line, end)
-                if after >= 0:
-                    value, plain = _decode_json(line[vstart:end]), False
-            scan_brackets = not plain
-        if plain:
-            end = line.find(",", vstart)
-            end = n if end < 0 else end
-            value = line[vstart:end].strip()
-            after = end + 1
-        pairs.append([key, value, plain])
-        pos = after
-    return [(key, value) for key, value, _ in pairs]
-
-
-def _unquote(raw: str, key: str) -> Any:
-    """A1111's unquote(): json.loads of a quoted value; on failure the text between the quotes.
-    A quoted JSON object (or a JSON list under a known key) is decoded as well."""
-    try:
-        value = json.loads(raw)
-    except (ValueError, RecursionError):
-        return raw[1:-1]
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        inner = _decode_json(value)
-        if isinstance(inner, dict) or (isinstance(inner, list) and key.lower() in _JSON_KEYS):
-            return inner
-    return value
-
-
-def _decode_json(raw: str) -> Any:
-    try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):
-        return raw
 
 
 # --------------------------------------------------------------------------------------------
@@ -384,7 +243,7 @@ def _build(prompt: str, negative: Optional[str], pairs: list[tuple[str, Any]]) -
     if size:
         m = _SIZE_RE.match(size)
         if m:
-            width, height = _to_int(m.group(1)), _to_int(m.group(2))
+            width, height = to_int(m.group(1)), to_int(m.group(2))
 
     model = text("model")
     model_hash = text("model hash")
@@ -392,7 +251,7 @@ def _build(prompt: str, negative: Optional[str], pairs: list[tuple[str, Any]]) -
     if not model_hash and isinstance(hashes, dict) and isinstance(hashes.get("model"), str):
         model_hash = hashes["model"].strip() or None
 
-    resources = _resources(prompt, negative, lower)
+    resources = collect_resources(prompt, negative, lower)
     if not model:
         civitai = lower.get("civitai resources")
         for item in civitai if isinstance(civitai, list) else ():
@@ -408,45 +267,22 @@ def _build(prompt: str, negative: Optional[str], pairs: list[tuple[str, Any]]) -
         generator=_generator(lower),
         prompt=prompt,
         negative_prompt=negative,
-        steps=_to_int(text("steps")),
-        seed=_to_int(text("seed")),
+        steps=to_int(text("steps")),
+        seed=to_int(text("seed")),
         sampler=text("sampler"),
         # A1111 >= 1.9 / Forge: 'Schedule type'; SD.Next: 'Sampler sigma' (its sigma schedule)
         scheduler=text("schedule type", "sampler sigma"),
-        cfg_scale=_to_float(text("cfg scale")),
-        denoising_strength=_to_float(text("denoising strength")),
+        cfg_scale=to_float(text("cfg scale")),
+        denoising_strength=to_float(text("denoising strength")),
         width=width,
         height=height,
         model=model,
         model_hash=model_hash,
         vae=text("vae"),
-        clip_skip=_to_int(text("clip skip")),
+        clip_skip=to_int(text("clip skip")),
         params=params,
         resources=resources,
     )
-
-
-def _to_float(value: Optional[str]) -> Optional[float]:
-    if value is None:
-        return None
-    try:
-        result = float(value)
-    except (ValueError, TypeError, OverflowError):
-        return None
-    return result if math.isfinite(result) else None
-
-
-def _to_int(value: Optional[str]) -> Optional[int]:
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except (ValueError, TypeError, AttributeError):
-        pass
-    number = _to_float(value)
-    if number is None or number != int(number):
-        return None
-    return int(number)
 
 
 # Generator evidence, in order (first hit wins):
@@ -502,150 +338,3 @@ def _generator(lower: dict[str, Any]) -> str:
     if any(k in lower for k in _SDNEXT_KEYS):
         return "SD.Next"
     return "A1111"
-
-
-# --------------------------------------------------------------------------------------------
-# resources (LoRAs, embeddings, hypernetworks, checkpoints)
-
-
-class _Resources:
-    """Ordered, de-duplicated resources: same kind family + name -> one entry that collects
-    weight, hash and every source it was seen in."""
-
-    def __init__(self) -> None:
-        self._items: dict[tuple[str, str], dict[str, Any]] = {}
-
-    @staticmethod
-    def _norm(name: str) -> str:
-        # A1111 writes aliases in 'Lora hashes' with ':' and ',' removed.
-        return re.sub(r"[:,]", "", name).strip().lower()
-
-    def add(self, kind: str, name: Any, hash_: Any = None, weight: Optional[float] = None,
-            source: str = "") -> None:
-        if not isinstance(name, str):
-            name = "" if name is None else str(name)
-        name = name.strip()
-        hash_ = hash_.strip() if isinstance(hash_, str) and hash_.strip() else None
-        if not name and not hash_:
-            return
-        family = _KIND_FAMILY.get(kind, kind)
-        key = (family, self._norm(name) if name else "#" + (hash_ or "").lower())
-        item = self._items.get(key)
-        if item is None:
-            self._items[key] = {"kind": kind, "name": name or hash_, "hash": hash_, "weight": weight,
-                                "sources": [source] if source else []}
-            return
-        if item["hash"] is None:
-            item["hash"] = hash_
-        if item["weight"] is None:
-            item["weight"] = weight
-        if source and source not in item["sources"]:
-            item["sources"].append(source)
-
-    def result(self) -> tuple[Resource, ...]:
-        return tuple(Resource(kind=i["kind"], name=i["name"], hash=i["hash"], weight=i["weight"],
-                              source=", ".join(i["sources"])) for i in self._items.values())
-
-
-def _prompt_networks(text: Optional[str]) -> Iterable[tuple[str, str, Optional[float]]]:
-    if not text or "<" not in text:
-        return
-    for m in _PROMPT_NET_RE.finditer(text):
-        kind = _NET_KINDS.get(m.group(1).lower(), m.group(1).lower())
-        weight = None
-        args = [a.strip() for a in (m.group(3) or "").split(":") if a.strip()]
-        for arg in args:
-            name, sep, val = arg.partition("=")
-            if sep and name.strip().lower() not in ("te", "multiplier"):
-                continue  # unet=/dyn= are not the network's main weight
-            weight = _to_float(val if sep else arg)
-            break
-        yield kind, m.group(2).strip(), weight
-
-
-def _hash_list(value: Any) -> list[tuple[str, Optional[str]]]:
-    """'alias: hash, alias2: hash2' -> [(alias, hash), …]; 'h1, h2' -> [('', h1), …]."""
-    if isinstance(value, dict):
-        return [(str(k), v if isinstance(v, str) else None) for k, v in value.items()]
-    if isinstance(value, list):
-        value = ", ".join(str(v) for v in value)
-    if not isinstance(value, str):
-        return []
-    out = []
-    for part in value.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        name, sep, hash_ = part.rpartition(":")
-        out.append((name.strip(), hash_.strip() or None) if sep else ("", part))
-    return out
-
-
-def _name_list(value: Any) -> list[str]:
-    if isinstance(value, list):
-        return [str(v).strip() for v in value if str(v).strip()]
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return []
-
-
-def _resources(prompt: Optional[str], negative: Optional[str],
-               lower: dict[str, Any]) -> tuple[Resource, ...]:
-    res = _Resources()
-    for text, source in ((prompt, "prompt"), (negative, "negative prompt")):
-        for kind, name, weight in _prompt_networks(text):
-            res.add(kind, name, None, weight, source)
-
-    # A1111: 'Lora hashes: "alias: hash, …"'; SD.Next: 'LoRA networks: a, b' + 'LoRA hashes: h1, h2'
-    lora_hashes = _hash_list(lower.get("lora hashes"))
-    networks = _name_list(lower.get("lora networks"))
-    if networks:
-        unnamed = [h for n, h in lora_hashes if not n]
-        for i, name in enumerate(networks):
-            res.add("lora", name, unnamed[i] if i < len(unnamed) and len(unnamed) == len(networks) else None,
-                    None, "LoRA networks")
-    for name, hash_ in lora_hashes:
-        if name:
-            res.add("lora", name, hash_, None, "Lora hashes")
-        elif not networks:
-            res.add("lora", "", hash_, None, "Lora hashes")
-
-    # 'TI hashes: "name: hash, name: hash"' (A1111 may repeat entries)
-    for name, hash_ in _hash_list(lower.get("ti hashes")):
-        res.add("embedding", name, hash_, None, "TI hashes")
-
-    # old A1111 'Hypernet: name, Hypernet hash: …, Hypernet strength: …'
-    hypernet = lower.get("hypernet")
-    if isinstance(hypernet, str) and hypernet.strip():
-        strength = lower.get("hypernet strength")
-        res.add("hypernetwork", hypernet, lower.get("hypernet hash"),
-                _to_float(strength) if isinstance(strength, str) else None, "Hypernet")
-
-    # 'Hashes: {"model": …, "vae": …, "lora:name": …, "embed:name": …}' (resource-hash extensions)
-    hashes = lower.get("hashes")
-    if isinstance(hashes, dict):
-        for key, hash_ in hashes.items():
-            prefix, sep, name = str(key).partition(":")
-            if not sep or not name.strip():
-                continue
-            kind = _NET_KINDS.get(prefix.strip().lower(), prefix.strip().lower() or "unknown")
-            res.add(kind, name, hash_ if isinstance(hash_, str) else None, None, "Hashes")
-
-    # 'Civitai resources: [{"type", "modelName", "modelVersionName", "modelVersionId", "weight"}, …]'
-    civitai = lower.get("civitai resources")
-    if isinstance(civitai, list):
-        for item in civitai:
-            if not isinstance(item, dict):
-                continue
-            rtype = str(item.get("type") or "").strip().lower()
-            kind = _NET_KINDS.get(rtype, rtype or "unknown")
-            name = item.get("modelName") or item.get("name") or item.get("air")
-            if not (isinstance(name, str) and name.strip()):
-                version_id = item.get("modelVersionId")
-                name = f"civitai:{version_id}" if version_id is not None else ""
-            weight = item.get("weight", item.get("strength"))
-            weight = None if isinstance(weight, bool) or not isinstance(weight, (int, float, str)) \
-                else _to_float(str(weight))
-            hash_ = item.get("hash") if isinstance(item.get("hash"), str) else None
-            res.add(kind, name, hash_, weight, "Civitai resources")
-    return res.result()

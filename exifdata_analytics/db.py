@@ -22,7 +22,7 @@ from .models import RECORD_COLUMNS, ImageRecord, Resource  # noqa: F401 - ImageR
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -103,8 +103,21 @@ CREATE TRIGGER images_fts_update AFTER UPDATE OF prompt, negative_prompt ON imag
 END;
 """
 
+# one name per thing (canonical sampler, schedule, model, VAE, resource) and where the date came from
+_SCHEMA_V2 = """
+ALTER TABLE images ADD COLUMN canonical_sampler TEXT;
+ALTER TABLE images ADD COLUMN canonical_scheduler TEXT;
+ALTER TABLE images ADD COLUMN canonical_model TEXT;
+ALTER TABLE images ADD COLUMN canonical_vae TEXT;
+ALTER TABLE images ADD COLUMN created_source TEXT;
+ALTER TABLE resources ADD COLUMN canonical_name TEXT;
+CREATE INDEX images_canonical_sampler ON images(canonical_sampler);
+CREATE INDEX images_canonical_model ON images(canonical_model);
+CREATE INDEX resources_kind_canonical ON resources(kind, canonical_name);
+"""
+
 # version -> script that brings a database from version-1 to version
-MIGRATIONS = {1: _SCHEMA_V1}
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
 
 
 def _configure(con: sqlite3.Connection, readonly: bool) -> None:
@@ -288,7 +301,7 @@ def _sqlite_int(value):
 
 
 def _resource_row(image_id: int, r: Resource) -> tuple:
-    return (image_id, *(_sqlite_int(v) for v in (r.kind, r.name, r.hash, r.weight, r.source)))
+    return (image_id, *(_sqlite_int(v) for v in (r.kind, r.name, r.hash, r.weight, r.source, r.canonical_name)))
 
 
 _IMAGE_VALUES = attrgetter(*IMAGE_COLUMNS)
@@ -312,7 +325,7 @@ def write_batch(con: sqlite3.Connection, records: Sequence[tuple[ImageRecord, Se
 def _replace_resources(con: sqlite3.Connection, per_image: Sequence[tuple[int, Sequence[Resource]]]) -> None:
     con.executemany("DELETE FROM resources WHERE image_id = ?", [(image_id,) for image_id, _ in per_image])
     con.executemany(
-        "INSERT INTO resources (image_id, kind, name, hash, weight, source) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO resources (image_id, kind, name, hash, weight, source, canonical_name) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [_resource_row(image_id, r) for image_id, res in per_image for r in res],
     )
 
@@ -435,6 +448,6 @@ def count_images(con: sqlite3.Connection) -> int:
 
 
 def resources_of(con: sqlite3.Connection, path: str) -> list[Resource]:
-    return [Resource(r["kind"], r["name"], r["hash"], r["weight"], r["source"] or "")
+    return [Resource(r["kind"], r["name"], r["hash"], r["weight"], r["source"] or "", r["canonical_name"])
             for r in con.execute("SELECT r.* FROM resources r JOIN images i ON i.id = r.image_id "
                                  "WHERE i.path = ? ORDER BY r.id", (path,))]

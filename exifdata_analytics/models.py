@@ -32,6 +32,7 @@ ROWID = "rowid"  # the integer key SQLite assigns
 FILE = "file"  # what the file system and the container say
 RECIPE = "recipe"  # what a parser read: the generation parameters (GenerationParams)
 STORED = "stored"  # the record of the reading: JSON documents, dates, outcome, bookkeeping
+CANONICAL = "canonical"  # one name per thing, derived from the recipe (``names``), never written over it
 
 
 @dataclass(frozen=True)
@@ -91,12 +92,24 @@ IMAGE_COLUMNS: tuple[Column, ...] = (
     Column("error", Optional[str], "TEXT", STORED, "why the status is not ok"),
     Column("parser", Optional[str], "TEXT", STORED, "the parser that read the recipe"),
     Column("indexed_at", str, "TEXT NOT NULL", STORED, "when the row was written (UTC, ISO 8601)"),
+    # schema 2
+    Column("canonical_sampler", Optional[str], "TEXT", CANONICAL,
+           "the sampler algorithm in A1111's vocabulary (Euler a, DPM++ 2M, …), whatever the tool wrote"),
+    Column("canonical_scheduler", Optional[str], "TEXT", CANONICAL,
+           "the schedule (Karras, Normal, …): from scheduler, or implied by the sampler's spelling"),
+    Column("canonical_model", Optional[str], "TEXT", CANONICAL,
+           "the checkpoint as one entity (folders, extension and case dropped; linked by hash), "
+           "under its most used spelling"),
+    Column("canonical_vae", Optional[str], "TEXT", CANONICAL, "the VAE as one entity, under its most used spelling"),
+    Column("created_source", Optional[str], "TEXT", STORED,
+           "where created_at came from: embedded, generator, file_name, folder or mtime"),
 )
 
 COLUMNS_BY_NAME: Mapping[str, Column] = {c.name: c for c in IMAGE_COLUMNS}
 # every column of a row as written (all but id), in table order
 RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in IMAGE_COLUMNS if c.group != ROWID)
 RECIPE_COLUMNS: tuple[str, ...] = tuple(c.name for c in IMAGE_COLUMNS if c.group == RECIPE)
+CANONICAL_COLUMNS: tuple[str, ...] = tuple(c.name for c in IMAGE_COLUMNS if c.group == CANONICAL)
 
 
 @dataclass(frozen=True)
@@ -108,6 +121,8 @@ class Resource:
     hash: Optional[str] = None
     weight: Optional[float] = None
     source: str = ""  # where it was found: 'prompt', 'Lora hashes', 'Civitai resources', …
+    # the resource as one entity (``names``); derived, so not part of what a parser found
+    canonical_name: Optional[str] = field(default=None, compare=False)
 
 
 def _derived(name: str, doc: str, spec: list, **options) -> type:

@@ -12,6 +12,7 @@ import os
 import re
 import sqlite3
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import lru_cache
 from operator import attrgetter
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import Iterable, Iterator, Optional, Sequence
 
 from .errors import DatabaseError
 from .models import RECORD_COLUMNS, ImageRecord, Resource  # noqa: F401 - ImageRecord: db.ImageRecord
+from .names.entities import file_stem
+from .names.refresh import canonical_row, refresh as refresh_names
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +106,8 @@ CREATE TRIGGER images_fts_update AFTER UPDATE OF prompt, negative_prompt ON imag
 END;
 """
 
-# one name per thing (canonical sampler, schedule, model, VAE, resource) and where the date came from
+# one name per thing (canonical sampler, schedule, model, VAE, resource) and where the date came from;
+# the indexes cover what names.refresh groups by, so that it reads indexes, not the table
 _SCHEMA_V2 = """
 ALTER TABLE images ADD COLUMN canonical_sampler TEXT;
 ALTER TABLE images ADD COLUMN canonical_scheduler TEXT;
@@ -111,13 +115,19 @@ ALTER TABLE images ADD COLUMN canonical_model TEXT;
 ALTER TABLE images ADD COLUMN canonical_vae TEXT;
 ALTER TABLE images ADD COLUMN created_source TEXT;
 ALTER TABLE resources ADD COLUMN canonical_name TEXT;
-CREATE INDEX images_canonical_sampler ON images(canonical_sampler);
-CREATE INDEX images_canonical_model ON images(canonical_model);
-CREATE INDEX resources_kind_canonical ON resources(kind, canonical_name);
+DROP INDEX images_sampler;
+CREATE INDEX images_sampler ON images(sampler, scheduler, canonical_sampler, canonical_scheduler);
+DROP INDEX images_model;
+CREATE INDEX images_model ON images(model, model_hash, canonical_model);
+CREATE INDEX images_vae ON images(vae, canonical_vae);
+DROP INDEX resources_kind_name;
+CREATE INDEX resources_kind_name ON resources(kind, name, hash, canonical_name);
 """
 
 # version -> script that brings a database from version-1 to version
 MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+# version -> what fills the new columns of existing rows, in the migration's transaction
+FILL_AFTER_MIGRATION = {2: refresh_names}
 
 
 def _configure(con: sqlite3.Connection, readonly: bool) -> None:
@@ -167,8 +177,9 @@ def connect(path: os.PathLike | str, *, readonly: bool = False) -> sqlite3.Conne
         _configure(con, readonly)
         if not readonly:
             migrate(con)
-        else:
-            check_version(con)
+        elif 0 < check_version(con) < SCHEMA_VERSION:
+            con.close()
+            return _upgraded_then_readonly(path)
     except sqlite3.DatabaseError as exc:
         if con is not None:
             con.close()
@@ -176,6 +187,18 @@ def connect(path: os.PathLike | str, *, readonly: bool = False) -> sqlite3.Conne
             return _connect_immutable(path)
         raise DatabaseError(explain_sqlite_error(path, exc)) from None
     return con
+
+
+def _upgraded_then_readonly(path: Path) -> sqlite3.Connection:
+    """A reader of a database written by an older version: the schema is brought up to date
+    first (a short write, as DB_filler.py would do), since the readers expect its columns."""
+    try:
+        connect(path).close()
+    except DatabaseError as exc:
+        raise DatabaseError(f"{path} was written by an older version of ExifData Analytics and could not be "
+                            f"upgraded ({exc}); run DB_filler.py once with write access to it") from None
+    logger.info("database %s upgraded to schema %d before reading it", path, SCHEMA_VERSION)
+    return connect(path, readonly=True)
 
 
 def _unwritable_folder_without_wal(path: Path) -> bool:
@@ -238,9 +261,15 @@ def migrate(con: sqlite3.Connection) -> None:
     while version < SCHEMA_VERSION:
         target = version + 1
         with transaction(con):
+            # another process may have migrated while this one waited for the write lock
+            version = check_version(con)
+            if version >= target:
+                continue
             # executescript would COMMIT our transaction first; run statements one by one
             for statement in _split_sql(MIGRATIONS[target]):
                 con.execute(statement)
+            if target in FILL_AFTER_MIGRATION:
+                FILL_AFTER_MIGRATION[target](con)
             con.execute(f"PRAGMA user_version = {target}")
         logger.info("database schema migrated to version %d", target)
         version = target
@@ -301,7 +330,8 @@ def _sqlite_int(value):
 
 
 def _resource_row(image_id: int, r: Resource) -> tuple:
-    return (image_id, *(_sqlite_int(v) for v in (r.kind, r.name, r.hash, r.weight, r.source, r.canonical_name)))
+    canonical = r.canonical_name or file_stem(r.name)  # until refresh_canonical_names links it
+    return (image_id, *(_sqlite_int(v) for v in (r.kind, r.name, r.hash, r.weight, r.source, canonical)))
 
 
 _IMAGE_VALUES = attrgetter(*IMAGE_COLUMNS)
@@ -309,7 +339,17 @@ _IMAGE_VALUES = attrgetter(*IMAGE_COLUMNS)
 
 def _row(record: ImageRecord) -> tuple:
     # attrgetter, not dataclasses.astuple: astuple deep-copies every value (a third of the write cost)
-    return tuple(map(_sqlite_int, _IMAGE_VALUES(record)))
+    return tuple(map(_sqlite_int, _IMAGE_VALUES(_with_canonical_names(record))))
+
+
+def _with_canonical_names(record: ImageRecord) -> ImageRecord:
+    """A record written without canonical values gets those of its own recipe; which names are
+    one entity across rows is settled afterwards by refresh_canonical_names."""
+    if record.canonical_sampler or record.canonical_scheduler or record.canonical_model or record.canonical_vae:
+        return record
+    if not (record.sampler or record.scheduler or record.model or record.vae):
+        return record
+    return replace(record, **canonical_row(record.sampler, record.scheduler, record.model, record.vae))
 
 
 def write_batch(con: sqlite3.Connection, records: Sequence[tuple[ImageRecord, Sequence[Resource]]]) -> None:
@@ -371,6 +411,13 @@ def relink(con: sqlite3.Connection, moves: Sequence[tuple[int, str, str, int, in
                 (new_path, os.path.basename(new_path), os.path.dirname(new_path), size, mtime_ns, image_id, old_path))
             done.append(cur.rowcount == 1)
     return done
+
+
+def refresh_canonical_names(con: sqlite3.Connection):
+    """After a run that wrote rows: names linked again over the whole database (``names.refresh``),
+    in one transaction of its own. Until then new rows carry their own names' stems."""
+    with transaction(con):
+        return refresh_names(con)
 
 
 def delete_paths(con: sqlite3.Connection, paths: Iterable[str], chunk: int = 500) -> int:

@@ -228,6 +228,8 @@ def fill(options: FillOptions, progress: Optional[Progress] = None,
         if options.prune and stale:
             tally["pruned"] = db.delete_paths(con, stale)
             logger.info("pruned %d rows of files no longer under %s", tally["pruned"], root)
+        if any(tally[k] for k in ("new", "updated", "moved", "pruned")):
+            db.refresh_canonical_names(con)
     except KeyboardInterrupt:
         raise FillInterrupted(summary()) from None
     except sqlite3.Error as exc:  # disk full, read-only file…: one clear message; stored batches stay

@@ -284,6 +284,7 @@ def import_legacy(legacy_db: os.PathLike | str, db_path: os.PathLike | str, *, w
                     tally["vanished"] += result.vanished
                     store(result.records)
                     tally["reextracted"] += len(result.records)
+        db.refresh_canonical_names(con)
     finally:
         con.close()
     summary = LegacyImportSummary(

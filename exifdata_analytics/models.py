@@ -110,6 +110,8 @@ COLUMNS_BY_NAME: Mapping[str, Column] = {c.name: c for c in IMAGE_COLUMNS}
 RECORD_COLUMNS: tuple[str, ...] = tuple(c.name for c in IMAGE_COLUMNS if c.group != ROWID)
 RECIPE_COLUMNS: tuple[str, ...] = tuple(c.name for c in IMAGE_COLUMNS if c.group == RECIPE)
 CANONICAL_COLUMNS: tuple[str, ...] = tuple(c.name for c in IMAGE_COLUMNS if c.group == CANONICAL)
+# as-written column -> the canonical column beside it ('sampler' -> 'canonical_sampler')
+CANONICAL_OF: Mapping[str, str] = {name.removeprefix("canonical_"): name for name in CANONICAL_COLUMNS}
 
 
 @dataclass(frozen=True)

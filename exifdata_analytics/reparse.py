@@ -66,6 +66,7 @@ def reparse(db_path: Path, root: Optional[str] = None, progress: Optional[Progre
             rows_done += len(rows)
             if progress:
                 progress(rows_done, total or rows_done)
+        db.refresh_canonical_names(con)
     except sqlite3.Error as exc:
         raise DatabaseError(db.explain_sqlite_error(Path(db_path), exc)) from None
     finally:

@@ -100,16 +100,23 @@ def items(counts: A.Counts) -> dict[str, int]:
 def test_parameter_counts_skip_empty_values_and_count_copies_once(small_db):
     an = run(small_db)
     assert (an.total_rows, an.matching_rows, an.images, an.duplicates_dropped) == (8, 8, 7, 1)
-    assert an.parameter("Sampler").items == (("Euler a", 2), ("DPM++ 2M", 1), ("euler", 1))
+    assert an.parameter("Sampler").items == (("Euler a", 2), ("DPM++ 2M", 1), ("Euler", 1))
     assert an.parameter("CFG scale").items == (("7", 2), ("7.5", 1), ("8", 1))
     assert an.parameter("Size").items == (("512x768", 2), ("1024x1024", 2))
     assert an.parameter("Model").items == (("dreamshaper_8", 3), ("sdxl_base", 2))
     assert an.parameter("VAE").items == (("vae-ft-mse", 1),)
     assert an.parameter("Denoising strength").items == ()
     assert an.parameter("Steps").items == (("20", 2), ("25", 1), ("30", 1))
-    assert an.parameter("Scheduler").items == (("Karras", 1), ("normal", 1))
+    assert an.parameter("Scheduler").items == (("Karras", 1), ("Normal", 1))
     assert an.parameter("Generator").items == (("A1111", 3), ("ComfyUI", 1), ("Forge", 1))
     assert [c.name for c in an.parameters] == [name for name, _ in A.PARAMETERS]
+
+
+def test_raw_names_count_the_spellings_as_written(small_db):
+    an = run(small_db, raw_names=True)
+    assert an.parameter("Sampler").items == (("Euler a", 2), ("DPM++ 2M", 1), ("euler", 1))
+    assert an.parameter("Scheduler").items == (("Karras", 1), ("normal", 1))
+    assert an.model_sampler.cols == ("Euler a", "DPM++ 2M", "euler")
 
 
 def test_a_helper_executor_gives_the_same_analysis(small_db):
@@ -278,11 +285,11 @@ def test_lora_usage_images_mean_weight_and_models(small_db):
 def test_model_sampler_and_sampler_cfg_combinations(small_db):
     an = run(small_db)
     assert an.model_sampler.pairs == (("dreamshaper_8", "Euler a", 2), ("sdxl_base", "DPM++ 2M", 1),
-                                      ("sdxl_base", "euler", 1))
+                                      ("sdxl_base", "Euler", 1))
     assert an.model_sampler.rows == ("dreamshaper_8", "sdxl_base")
-    assert an.model_sampler.cols == ("Euler a", "DPM++ 2M", "euler")
+    assert an.model_sampler.cols == ("Euler a", "DPM++ 2M", "Euler")
     assert an.model_sampler.grid == ((2, 0, 0), (0, 1, 1))
-    assert an.sampler_cfg.pairs == (("DPM++ 2M", "7", 1), ("euler", "8", 1), ("Euler a", "7", 1),
+    assert an.sampler_cfg.pairs == (("DPM++ 2M", "7", 1), ("Euler", "8", 1), ("Euler a", "7", 1),
                                     ("Euler a", "7.5", 1))
 
 
@@ -346,11 +353,11 @@ def test_camera_fields_without_composite_tags_use_their_exif_sources():
 
 @pytest.mark.parametrize("filters, images, samplers", [
     (A.Filters(folders=("/lib/a",)), 3, {"Euler a": 2}),
-    (A.Filters(folders=("/lib/b", "/lib/c")), 4, {"DPM++ 2M": 1, "euler": 1}),
+    (A.Filters(folders=("/lib/b", "/lib/c")), 4, {"DPM++ 2M": 1, "Euler": 1}),
     (A.Filters(folders=("/lib/a/1.png",)), 0, {}),  # a folder, not a file-name prefix
-    (A.Filters(models=("SDXL",)), 2, {"DPM++ 2M": 1, "euler": 1}),
-    (A.Filters(generators=("forge", "comfyui")), 2, {"DPM++ 2M": 1, "euler": 1}),
-    (A.Filters(since="2024-02-01"), 4, {"DPM++ 2M": 1, "euler": 1}),
+    (A.Filters(models=("SDXL",)), 2, {"DPM++ 2M": 1, "Euler": 1}),
+    (A.Filters(generators=("forge", "comfyui")), 2, {"DPM++ 2M": 1, "Euler": 1}),
+    (A.Filters(since="2024-02-01"), 4, {"DPM++ 2M": 1, "Euler": 1}),
     (A.Filters(until="2024-01-31"), 3, {"Euler a": 2}),
     (A.Filters(since="2024-01-16", until="2024-01-20", models=("dream",)), 2, {"Euler a": 1}),
 ])

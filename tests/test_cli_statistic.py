@@ -71,7 +71,7 @@ def test_piped_answers_to_the_original_prompts(small_db, config_for, tmp_path):
     report = (out / "keyword_analysis.txt").read_text(encoding="utf-8")
     assert report.startswith(CAT_BLOCK)
     assert "Keyword: long hair\nCount: 2\nTop Models: dreamshaper_8 (1), sdxl_base (1)\n" \
-           "Top Samplers: euler (1), Euler a (1)\n" in report
+           "Top Samplers: Euler (1), Euler a (1)\n" in report
     names = {p.name for p in out.iterdir()}
     assert names >= set(ORIGINAL_REPORTS) | {"Sampler_counts.png", "trends_by_month.png", "tfidf_analysis.png"}
     assert len([n for n in names if n.endswith(".png")]) == 22
@@ -97,7 +97,7 @@ def test_keyword_file_prompt_asks_again_for_a_missing_file(cli, small_db, tmp_pa
     assert "Keyword file not found" in out
     assert "Please enter a number of at least 1." in out and "Please enter a whole number" in out
     report = (tmp_path / "o" / "keyword_analysis.txt").read_text(encoding="utf-8")
-    assert report == ("Keyword: dog\nCount: 1\nTop Models: sdxl_base (1)\nTop Samplers: euler (1)\n\n"
+    assert report == ("Keyword: dog\nCount: 1\nTop Models: sdxl_base (1)\nTop Samplers: Euler (1)\n\n"
                       "Keyword: unicorn\nCount: 0\nTop Models: (none)\nTop Samplers: (none)\n")
 
 

@@ -33,6 +33,7 @@ class AnalysisOptions:
     dedupe: bool = True
     compare: Optional[tuple[str, str]] = None  # two subset specs, e.g. ('folder=/a', 'folder=/b')
     tfidf_top: int = 50
+    raw_names: bool = False  # count samplers, models, … as written instead of one name per thing
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,9 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
                                      options.keywords, options.tfidf_top)
         except (BrokenExecutor, RuntimeError) as exc:  # RuntimeError: the executor was shut down
             logger.warning("the helper process is not available (%s); working in this process", exc)
-    selection = load_selection(con, options.filters, options.dedupe)
+    selection = load_selection(con, options.filters, options.dedupe, raw_names=options.raw_names)
     frame = selection.frame
-    resources = load_resources(con, frame["id"])
+    resources = load_resources(con, frame["id"], raw_names=options.raw_names)
     negatives = cleaned_texts(con, "negative_prompt", options.filters, options.dedupe)
     rest = dict(
         parameters=parameter_counts(frame),
@@ -149,7 +150,7 @@ def _comparison(con: sqlite3.Connection, options: AnalysisOptions) -> Comparison
     sides = []
     for spec in (spec_a, spec_b):
         subset = parse_compare_spec(spec)
-        sel = load_selection(con, options.filters, options.dedupe, subset=subset)
+        sel = load_selection(con, options.filters, options.dedupe, subset=subset, raw_names=options.raw_names)
         prompts = cleaned_texts(con, "prompt", options.filters, options.dedupe, subset=subset)
         sides.append((sel, tag_counts(prompts, "prompt tags")))
     (a, tags_a), (b, tags_b) = sides

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .. import db
 from ..errors import DatabaseError, InputError
+from ..models import CANONICAL_OF
 from ..scan import normalize_path
 from ..search import FIELD_NAMES, And, CompiledQuery, Field, Node, Or, compile_tree, parse_query, tokenize
 from .counts import TEXT_COLUMNS, label
@@ -181,16 +182,24 @@ def check_schema(con: sqlite3.Connection) -> None:
                             "index a folder first: python DB_filler.py DIR -r")
 
 
+def _read_as(column: str, raw_names: bool) -> str:
+    """The SQL that reads ``column`` for the statistics: its canonical value (one name per
+    sampler, schedule, model, VAE) unless the as-written names are asked for."""
+    canonical = None if raw_names else CANONICAL_OF.get(column)
+    return f"{canonical} AS {column}" if canonical else column
+
+
 def load_selection(con: sqlite3.Connection, filters: Filters = Filters(), dedupe: bool = True,
-                   subset: Optional[Filters] = None) -> Selection:
+                   subset: Optional[Filters] = None, raw_names: bool = False) -> Selection:
     """Read the columns the statistics need for the selected images (those passing
-    ``filters`` and, for one side of a comparison, ``subset`` too)."""
+    ``filters`` and, for one side of a comparison, ``subset`` too). Sampler, scheduler, model
+    and VAE are their canonical values, or as written with ``raw_names``."""
     check_schema(con)
     where, args = _where(filters, subset)
     total = con.execute("SELECT COUNT(*) FROM images").fetchone()[0]
     names = [*_COLUMNS, *(flag.rsplit(" AS ", 1)[1] for flag in _FLAGS)]
-    cur = con.execute(f"SELECT sha256, {', '.join(_COLUMNS)}, {', '.join(_FLAGS)} FROM images "
-                      f"WHERE {where} ORDER BY id", args)
+    columns = ", ".join(_read_as(c, raw_names) for c in _COLUMNS)
+    cur = con.execute(f"SELECT sha256, {columns}, {', '.join(_FLAGS)} FROM images WHERE {where} ORDER BY id", args)
     # read in chunks and keep compact columns: numbers as numpy arrays, each distinct label
     # (model, sampler, …) as one shared string; 100,000 rows then take ~30 MB, not ~120 MB
     parts: dict[str, list] = {name: [] for name in names}
@@ -308,11 +317,14 @@ def load_embeddings(con: sqlite3.Connection, ids: Optional[pd.Index] = None) -> 
     return pd.Series(values, index=pd.Index(list(names), dtype="int64"), dtype=object)
 
 
-def load_resources(con: sqlite3.Connection, ids: pd.Series) -> pd.DataFrame:
-    """image_id, kind, name, weight of the selected images' resources."""
+def load_resources(con: sqlite3.Connection, ids: pd.Series, raw_names: bool = False) -> pd.DataFrame:
+    """image_id, kind, name, weight of the selected images' resources; the name is the
+    resource's canonical name (one per file) unless ``raw_names``."""
     wanted = set(ids.tolist())
+    name = "name" if raw_names else "COALESCE(canonical_name, name)"
     rows = [(image_id, kind, name.strip(), weight)
-            for image_id, kind, name, weight in con.execute("SELECT image_id, lower(kind), name, weight FROM resources")
+            for image_id, kind, name, weight in con.execute(f"SELECT image_id, lower(kind), {name}, weight "
+                                                            "FROM resources")
             if image_id in wanted and isinstance(name, str) and name.strip()]
     res = pd.DataFrame.from_records(rows, columns=["image_id", "kind", "name", "weight"])
     res["weight"] = pd.to_numeric(res["weight"], errors="coerce")

@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="compare two subsets side by side, each KEY=VALUE with KEY folder, model, generator, "
                         "since or until (join several with ';'), or a search query with a field "
                         "(e.g. --compare folder=/img/old folder=/img/new, or --compare 'sampler:euler' 'sampler:dpm')")
+    p.add_argument("--raw-names", action="store_true",
+                   help="count samplers, schedules, models, VAEs and LoRAs as each tool wrote them (default: one "
+                        "name per thing: 'Euler a', 'euler_ancestral' and 'k_euler_ancestral' are one sampler)")
     p.add_argument("--no-dedupe", action="store_true",
                    help="count every file, also identical copies (default: files with the same content, "
                         "e.g. in a backup folder, count once)")
@@ -358,7 +361,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         top_samplers = _top_n(args.top_samplers, args.yes, PROMPT_TOP_SAMPLERS)
         out_dir = Path(strip_quotes(args.out)).expanduser() if args.out else DEFAULT_OUT_DIR
         options = AnalysisOptions(keywords=keywords, top_models=top_models, top_samplers=top_samplers,
-                                  filters=_filters(args), dedupe=not args.no_dedupe, compare=_compare(args))
+                                  filters=_filters(args), dedupe=not args.no_dedupe, compare=_compare(args),
+                                  raw_names=args.raw_names)
         logger.info("database %s; keywords (%s): %s; top %d models, %d samplers; filters: %s; dedupe: %s; "
                     "out: %s", db_path, keyword_source, ", ".join(keywords), top_models, top_samplers,
                     options.filters.describe(), options.dedupe, out_dir)

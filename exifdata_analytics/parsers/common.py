@@ -13,6 +13,7 @@ import math
 import re
 from typing import Any, Iterator, Mapping, Optional, Sequence
 
+from ..names.entities import MODEL_EXTENSIONS
 from .base import Tags
 from .tags import iter_tags
 
@@ -25,7 +26,6 @@ _INT_LIMIT = 2 ** 64
 # Inputs larger than this are not generation metadata (and would only cost time).
 MAX_JSON_CHARS = 20_000_000
 
-_MODEL_EXTENSIONS = re.compile(r"\.(safetensors|ckpt|pt|pth|bin|gguf|sft|onnx)$", re.IGNORECASE)
 _USER_COMMENT_MARKERS = ("UNICODE\x00", "ASCII\x00\x00\x00", "JIS\x00\x00\x00\x00\x00")
 
 
@@ -174,7 +174,7 @@ def model_stem(name: Any) -> Optional[str]:
     if text is None:
         return None
     base = text.replace("\\", "/").rsplit("/", 1)[-1]
-    return _MODEL_EXTENSIONS.sub("", base) or text
+    return MODEL_EXTENSIONS.sub("", base) or text
 
 
 def base_name(name: Any) -> Optional[str]:

@@ -21,7 +21,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 from .errors import DatabaseError
 from .models import RECORD_COLUMNS, ImageRecord, Resource  # noqa: F401 - ImageRecord: db.ImageRecord
 from .names.entities import file_stem
-from .names.refresh import canonical_row, refresh as refresh_names
+from .names.refresh import canonical_row, note_spellings, refresh as refresh_names
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +120,13 @@ CREATE INDEX images_sampler ON images(sampler, scheduler, canonical_sampler, can
 DROP INDEX images_model;
 CREATE INDEX images_model ON images(model, model_hash, canonical_model);
 CREATE INDEX images_vae ON images(vae, canonical_vae);
+CREATE INDEX images_canonical_model ON images(canonical_model);
+CREATE TABLE spellings (
+    kind      TEXT NOT NULL,  -- 'checkpoint', 'vae', or a resource family: 'lora', 'embedding', …
+    spelling  TEXT NOT NULL,  -- a name as some image wrote it
+    canonical TEXT NOT NULL,  -- the entity it names
+    PRIMARY KEY (kind, spelling)
+) WITHOUT ROWID;
 DROP INDEX resources_kind_name;
 CREATE INDEX resources_kind_name ON resources(kind, name, hash, canonical_name);
 """
@@ -339,7 +346,7 @@ _IMAGE_VALUES = attrgetter(*IMAGE_COLUMNS)
 
 def _row(record: ImageRecord) -> tuple:
     # attrgetter, not dataclasses.astuple: astuple deep-copies every value (a third of the write cost)
-    return tuple(map(_sqlite_int, _IMAGE_VALUES(_with_canonical_names(record))))
+    return tuple(map(_sqlite_int, _IMAGE_VALUES(record)))
 
 
 def _with_canonical_names(record: ImageRecord) -> ImageRecord:
@@ -356,10 +363,12 @@ def write_batch(con: sqlite3.Connection, records: Sequence[tuple[ImageRecord, Se
     """Upsert a batch of images and replace their resources, in one transaction."""
     if not records:
         return
+    named = [_with_canonical_names(rec) for rec, _ in records]
     with transaction(con):
-        _upsert_images(con, [_row(rec) for rec, _ in records])
+        _upsert_images(con, [_row(rec) for rec in named])
         ids = image_ids(con, [rec.path for rec, _ in records])
         _replace_resources(con, [(ids[rec.path], res) for rec, res in records])
+        note_spellings(con, [(rec, res) for rec, (_, res) in zip(named, records)])
 
 
 def _replace_resources(con: sqlite3.Connection, per_image: Sequence[tuple[int, Sequence[Resource]]]) -> None:

@@ -28,7 +28,7 @@ ALLOWED_IMPORTS = {
     "moves": {"db", "scan"},
     "filler": {"db", "errors", "exiftool", "moves", "records", "scan"},
     "reparse": {"db", "errors", "records", "scan"},
-    "search": {"db", "errors"},
+    "search": {"db", "errors", "models", "names"},
     "coverage": {"models"},
     "analysis": {"coverage", "db", "errors", "models", "parsers", "scan", "search"},
     "reports": {"analysis", "coverage", "errors", "texttable"},

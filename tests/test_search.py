@@ -136,10 +136,39 @@ def test_cjk_text_is_found_inside_longer_runs_of_cjk(tmp_path):
 def test_text_fields_contain_or_equal_any_case(con):
     assert names(con, "model:PONY") == ["dog.png"]
     assert names(con, "sampler:euler") == ["cat.png", "catdog.png", "dog.png"]
-    assert names(con, 'sampler="euler a"') == ["cat.png"]
+    assert names(con, 'sampler="euler a"') == ["cat.png", "catdog.png"]  # euler_ancestral is Euler a too
     assert names(con, "sampler!=Euler status:ok") == ["cat.png", "catdog.png", "cathedral.jpg"]
     assert names(con, "generator:ComfyUI") == ["catdog.png"]
     assert names(con, "scheduler:karras format:jpeg") == ["cathedral.jpg"]
+
+
+def test_fields_match_every_spelling_of_one_sampler_model_or_lora(tmp_path):
+    path = make_db(tmp_path / "spell.db", [
+        record("/s/a1111.png", sampler="Euler a", model="dreamshaper_8", model_hash="879db523c3",
+               resources=[Resource("lora", "add_detail", "abcdef123456", 0.5, "prompt")]),
+        record("/s/comfy.png", sampler="euler_ancestral", scheduler="karras", model="SD1.5/dreamshaper_8.safetensors",
+               resources=[Resource("lora", "SD1.5\\add_detail.safetensors", None, 1.0, "ComfyUI graph")]),
+        record("/s/nai.png", sampler="k_euler_ancestral", model="nai-diffusion-3"),
+        record("/s/renamed.png", sampler="DPM++ 2M Karras", model="my_favourite", model_hash="879DB523C3"),
+        record("/s/new.png", sampler="DPM++ 2M", scheduler="Karras", model="sd_xl_base_1.0"),
+        record("/s/exp.png", sampler="dpmpp_2m", scheduler="exponential", model="sd_xl_base_1.0"),
+    ])
+    c = db.connect(path)
+    db.refresh_canonical_names(c)  # what DB_filler does after writing: links the renamed file by its hash
+    try:
+        assert names(c, 'sampler:"Euler a"') == ["a1111.png", "comfy.png", "nai.png"]
+        assert names(c, "sampler:k_euler_ancestral") == ["a1111.png", "comfy.png", "nai.png"]
+        assert names(c, 'sampler="DPM++ 2M Karras"') == ["new.png", "renamed.png"]  # sampler and schedule
+        assert names(c, 'sampler="DPM++ 2M"') == ["exp.png", "new.png", "renamed.png"]  # the algorithm, any schedule
+        assert names(c, "sampler:dpmpp_2m") == ["exp.png", "new.png", "renamed.png"]
+        assert names(c, "scheduler:karras") == ["comfy.png", "new.png", "renamed.png"]  # implied by the name too
+        assert names(c, "model=SD1.5/dreamshaper_8.safetensors") == ["a1111.png", "comfy.png", "renamed.png"]
+        assert names(c, "model:dreamshaper") == ["a1111.png", "comfy.png", "renamed.png"]
+        assert names(c, "-model:dreamshaper") == ["exp.png", "nai.png", "new.png"]
+        assert names(c, "lora:add_detail") == ["a1111.png", "comfy.png"]
+        assert names(c, "lora=add_detail") == ["a1111.png", "comfy.png"]
+    finally:
+        c.close()
 
 
 def test_a_negated_field_keeps_rows_without_the_value(con):

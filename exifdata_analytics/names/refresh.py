@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from .entities import LORA_FAMILY, Sighting, file_stem, resolve_entities
 from .samplers import canonical_sampler
@@ -41,6 +41,20 @@ def canonical_row(sampler: Optional[str], scheduler: Optional[str], model: Optio
             "canonical_model": file_stem(model), "canonical_vae": file_stem(vae)}
 
 
+def note_spellings(con: sqlite3.Connection, records: Iterable[tuple[Any, Sequence[Any]]]) -> None:
+    """Add the names of newly written rows ((ImageRecord, resources) pairs) to ``spellings``,
+    each naming itself (its stem) until ``refresh`` links it; a known spelling keeps its entity."""
+    rows = set()
+    for record, resources in records:
+        for kind, spelling in (("checkpoint", record.model), ("vae", record.vae)):
+            if spelling and (stem := file_stem(spelling)):
+                rows.add((kind, spelling, stem))
+        for r in resources:
+            if r.name and (stem := file_stem(r.name)):
+                rows.add((resource_family(r.kind), r.name, stem))
+    con.executemany("INSERT OR IGNORE INTO spellings (kind, spelling, canonical) VALUES (?, ?, ?)", sorted(rows))
+
+
 def resource_family(kind: str) -> str:
     """The kinds whose names are resolved together."""
     kind = (kind or "").lower()
@@ -64,6 +78,7 @@ def refresh(con: sqlite3.Connection) -> RefreshSummary:
     model_names = resolve_entities([*_sightings(models), *families.pop("checkpoint", [])])
     vae_names = resolve_entities([*_sightings(vaes), *families.pop("vae", [])])
     display = {**{f: resolve_entities(s) for f, s in families.items()}, "checkpoint": model_names, "vae": vae_names}
+    _rewrite_spellings(con, display)
     summary = RefreshSummary(
         sampler_rows=_refresh_samplers(con),
         model_rows=_rewrite(con, "images", "model", "canonical_model", models, model_names),
@@ -78,6 +93,14 @@ def refresh(con: sqlite3.Connection) -> RefreshSummary:
     if summary.changed:
         logger.info("canonical names refreshed: %s", summary)
     return summary
+
+
+def _rewrite_spellings(con: sqlite3.Connection, display: Mapping[str, Mapping[str, str]]) -> None:
+    """The table of every name as written -> its entity (for searches: any spelling finds all)."""
+    con.execute("DELETE FROM spellings")
+    con.executemany("INSERT INTO spellings (kind, spelling, canonical) VALUES (?, ?, ?)",
+                    sorted((kind, spelling, canonical) for kind, names in display.items()
+                           for spelling, canonical in names.items()))
 
 
 def _refresh_samplers(con: sqlite3.Connection) -> int:

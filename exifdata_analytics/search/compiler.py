@@ -12,12 +12,17 @@ from datetime import date, timedelta
 from typing import Optional, Sequence
 
 from ..db import under_clause
+from ..models import CANONICAL_OF
+from ..names import canonical_sampler
+from ..names.refresh import resource_family
 from .fields import DATE_FIELDS, INT_FIELDS, REAL_FIELDS, RESOURCE_FIELDS, TEXT_FIELDS
 from .syntax import And, Field, Node, Not, Or, QueryError, Text, parse_query
 
 logger = logging.getLogger(__name__)
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# column -> its names' kind in the spellings table
+_SPELLING_KIND = {"model": "checkpoint", "vae": "vae"}
 
 
 @dataclass(frozen=True)
@@ -151,11 +156,51 @@ class _Compiler:
         if not value:
             empty = "(" + f"{columns[0]} IS NULL OR {columns[0]} = ''" + ")"
             return empty if op in (":", "=") else f"NOT {empty}"
+        canonical = CANONICAL_OF.get(columns[0])
         if op in ("=", "!="):
+            test, param = "= ? COLLATE NOCASE", value
+        else:
+            test, param = "LIKE ? ESCAPE '\\'", "%" + _like_escape(value).replace("*", "%") + "%"
+        if canonical and columns[0] in ("sampler", "scheduler"):
+            sql = self.same_sampler(columns[0], canonical, test, param, value)
+        elif canonical:
+            sql = self.same_entity(columns[0], canonical, test, param)
+        elif op in ("=", "!="):
             self.params.append(value)
             sql = f"IFNULL({columns[0]} = ? COLLATE NOCASE, 0)"
-            return sql if op == "=" else f"NOT {sql}"
-        return self.contains(columns, "%" + _like_escape(value).replace("*", "%") + "%")
+        else:
+            return self.contains(columns, param)
+        return sql if op != "!=" else f"NOT {sql}"
+
+    def same_entity(self, column: str, canonical: str, test: str, param: str) -> str:
+        """Every image of each model (or VAE) one of whose spellings, or whose canonical name,
+        passes the test: ``model:dreamshaper_8`` finds ``SD1.5/dreamshaper_8.safetensors`` and a
+        renamed copy linked by its hash. The inner query reads the small table of spellings and
+        the outer one looks the entities up by their index, so this is faster than one LIKE over
+        every row. Never NULL (so NOT keeps the images without a model)."""
+        self.params.extend([_SPELLING_KIND[column], param, param])
+        return (f"({canonical} IS NOT NULL AND {canonical} IN (SELECT canonical FROM spellings WHERE kind = ? AND "
+                f"(spelling {test} OR canonical {test})))")
+
+    def same_sampler(self, column: str, canonical: str, test: str, param: str, value: str) -> str:
+        """A spelling of the sampler (or schedule) as written, its canonical name, or the
+        canonical name the tables give the value: ``sampler:"Euler a"`` finds
+        ``k_euler_ancestral``; ``sampler="DPM++ 2M Karras"`` finds DPM++ 2M with Karras however
+        written."""
+        self.params.extend([param, param])
+        sql = f"IFNULL({column} {test}, 0) OR IFNULL({canonical} {test}, 0)"
+        name = canonical_sampler(value) if column == "sampler" else canonical_sampler(None, value)
+        if column == "sampler" and name.sampler_known:
+            if name.schedule and name.schedule_known:  # a combined spelling: 'DPM++ 2M Karras'
+                self.params.extend([name.sampler, name.schedule])
+                sql += " OR IFNULL(canonical_sampler = ? AND canonical_scheduler = ?, 0)"
+            else:
+                self.params.append(name.sampler)
+                sql += " OR IFNULL(canonical_sampler = ?, 0)"
+        elif column == "scheduler" and name.schedule and name.schedule_known:
+            self.params.append(name.schedule)
+            sql += " OR IFNULL(canonical_scheduler = ?, 0)"
+        return f"({sql})"
 
     def number_field(self, name: str, op: str, value: str) -> str:
         column = INT_FIELDS.get(name) or REAL_FIELDS[name]
@@ -205,12 +250,14 @@ class _Compiler:
         if kinds:
             sql += f"kind IN ({', '.join('?' for _ in kinds)}) AND "
             self.params.extend(kinds)
-        if op == ":":
-            sql += "name LIKE ? ESCAPE '\\')"
-            self.params.append("%" + _like_escape(value).replace("*", "%") + "%")
-        else:
-            sql += "name = ? COLLATE NOCASE)"
-            self.params.append(value)
+        test, param = (("LIKE ? ESCAPE '\\'", "%" + _like_escape(value).replace("*", "%") + "%") if op == ":"
+                       else ("= ? COLLATE NOCASE", value))
+        # any spelling of the same resource: its canonical name is that of a spelling the value matches
+        families = sorted({resource_family(k) for k in kinds}) if kinds else []
+        families_sql = f"kind IN ({', '.join('?' for _ in families)}) AND " if families else ""
+        sql += (f"(name {test} OR canonical_name IN (SELECT canonical FROM spellings WHERE {families_sql}"
+                f"(spelling {test} OR canonical {test}))))")
+        self.params.extend([param, *families, param, param])
         return sql if op != "!=" else f"NOT ({sql})"
 
     def date_field(self, name: str, op: str, value: str) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
 from .models import STATUS_NO_METADATA, STATUS_OK, STATUSES
+from .names import canonical_sampler
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,35 @@ def coverage_groups(con: sqlite3.Connection, where: str = "1", params: Sequence 
                  for gen, status, fmt, n, *filled in con.execute(sql, list(params)))
 
 
+@dataclass(frozen=True)
+class UnknownSpelling:
+    """A sampler or schedule as written that the names tables do not know: counted as written."""
+
+    field: str  # 'sampler' or 'scheduler'
+    spelling: str
+    images: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def unknown_spellings(con: sqlite3.Connection, where: str = "1", params: Sequence = ()
+                      ) -> tuple[UnknownSpelling, ...]:
+    """Spellings of samplers and schedules missing from names/samplers.csv and schedules.csv,
+    most images first: what to add to the tables."""
+    found: dict[tuple[str, str], int] = {}
+    for sampler, scheduler, n in con.execute(
+            f"SELECT sampler, scheduler, COUNT(*) FROM images WHERE ({where}) AND "
+            "(sampler IS NOT NULL OR scheduler IS NOT NULL) GROUP BY 1, 2", list(params)):
+        name = canonical_sampler(sampler, scheduler)
+        if name.sampler is not None and not name.sampler_known:
+            found[("sampler", name.sampler)] = found.get(("sampler", name.sampler), 0) + n
+        if name.schedule is not None and not name.schedule_known:
+            found[("scheduler", name.schedule)] = found.get(("scheduler", name.schedule), 0) + n
+    return tuple(UnknownSpelling(f, s, n) for (f, s), n in
+                 sorted(found.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1].casefold())))
+
+
 def _by_count(counts: dict[str, int]) -> list[str]:
     """Most images first, ties by name."""
     return [k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold(), kv[0]))]
@@ -94,13 +124,14 @@ class CoverageRow:
 class CoverageTable:
     rows: tuple[CoverageRow, ...] = ()
     formats: tuple[str, ...] = ()
+    unknown: tuple[UnknownSpelling, ...] = ()
 
     @property
     def images(self) -> int:
         return sum(r.images for r in self.rows)
 
 
-def coverage_table(groups: Sequence[CoverageGroup]) -> CoverageTable:
+def coverage_table(groups: Sequence[CoverageGroup], unknown: Sequence[UnknownSpelling] = ()) -> CoverageTable:
     """Files per generator and parse status (and container format), with how often each
     field was found: shows at a glance what the parsers do not understand yet."""
     if not groups:
@@ -121,7 +152,7 @@ def coverage_table(groups: Sequence[CoverageGroup]) -> CoverageTable:
                         tuple((field.label, n) for field, n in zip(COVERAGE_FIELDS, filled)))
             for (gen, status), (images, fmts, filled) in merged.items()]
     rows.sort(key=lambda r: (r.generator == "(none)", -r.images, r.generator.casefold(), r.status))
-    return CoverageTable(tuple(rows), formats_order)
+    return CoverageTable(tuple(rows), formats_order, tuple(unknown))
 
 
 # -- the database's view: parameter_statistic_DB.py coverage ----------------------------------
@@ -164,6 +195,7 @@ class Coverage:
     statuses: tuple[tuple[str, int], ...]  # (parse_status, images), ok first
     generators: tuple[GeneratorCoverage, ...]  # most images first
     reasons: tuple[FailureReason, ...]  # most images first
+    unknown: tuple[UnknownSpelling, ...] = ()  # sampler/schedule spellings the names tables lack
 
     @property
     def parsed(self) -> int:
@@ -172,7 +204,8 @@ class Coverage:
     def as_dict(self) -> dict[str, Any]:
         return {"total": self.total, "statuses": dict(self.statuses),
                 "generators": [g.as_dict() for g in self.generators],
-                "reasons": [r.as_dict() for r in self.reasons]}
+                "reasons": [r.as_dict() for r in self.reasons],
+                "unknown_spellings": [u.as_dict() for u in self.unknown]}
 
 
 def failure_reason(error: Optional[str]) -> str:
@@ -226,4 +259,4 @@ def parse_coverage(con: sqlite3.Connection) -> Coverage:
     reasons = sorted((FailureReason(s, r, n, ex) for (s, r), (n, ex) in grouped.items()),
                      key=lambda f: (-f.images, f.status, f.reason))
     return Coverage(total=sum(n for _, n in statuses), statuses=tuple(statuses), generators=tuple(generators),
-                    reasons=tuple(reasons))
+                    reasons=tuple(reasons), unknown=unknown_spellings(con))

@@ -29,7 +29,7 @@ ALLOWED_IMPORTS = {
     "filler": {"db", "errors", "exiftool", "moves", "records", "scan"},
     "reparse": {"db", "errors", "records", "scan"},
     "search": {"db", "errors", "models", "names"},
-    "coverage": {"models"},
+    "coverage": {"models", "names"},
     "analysis": {"coverage", "db", "errors", "models", "parsers", "scan", "search"},
     "reports": {"analysis", "coverage", "errors", "texttable"},
     "plots": {"analysis", "coverage", "errors"},

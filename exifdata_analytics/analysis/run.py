@@ -10,7 +10,7 @@ from concurrent.futures import BrokenExecutor, Executor, Future
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..coverage import CoverageTable, coverage_groups, coverage_table
+from ..coverage import CoverageTable, coverage_groups, coverage_table, unknown_spellings
 from .breakdowns import Comparison, CrossTab, compare, crosstab
 from .camera import CameraStats, camera_stats
 from .counts import Counts, parameter_counts
@@ -87,6 +87,7 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
         except (BrokenExecutor, RuntimeError) as exc:  # RuntimeError: the executor was shut down
             logger.warning("the helper process is not available (%s); working in this process", exc)
     selection = load_selection(con, options.filters, options.dedupe, raw_names=options.raw_names)
+    selected = selection_sql(options.filters, options.dedupe)
     frame = selection.frame
     resources = load_resources(con, frame["id"], raw_names=options.raw_names)
     negatives = cleaned_texts(con, "negative_prompt", options.filters, options.dedupe)
@@ -99,7 +100,7 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
         sampler_cfg=crosstab(frame, ("Sampler", "sampler"), ("CFG scale", "cfg_scale"), max_cols=12),
         trends=monthly_trends(frame),
         habits=weekday_hour(frame),
-        coverage=coverage_table(coverage_groups(con, *selection_sql(options.filters, options.dedupe))),
+        coverage=coverage_table(coverage_groups(con, *selected), unknown_spellings(con, *selected)),
         camera=camera_stats(con, frame["id"]),
         comparison=_comparison(con, options) if options.compare else None,
     )

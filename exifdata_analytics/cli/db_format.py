@@ -159,6 +159,10 @@ def format_coverage(cov: Coverage, db_path: Path) -> str:
         lines.append(format_table(["Status", "Reason", "Images", "Example"],
                                   [(r.status, r.reason, count_text(r.images), r.example or "") for r in cov.reasons],
                                   numeric=(2,), max_widths={1: 70, 3: 60}, clip_left=(3,)))
+    if cov.unknown:
+        lines += ["", "Sampler and schedule spellings the names tables do not know (counted as written):"]
+        lines.append(format_table(["Field", "Spelling", "Images"],
+                                  [(u.field, u.spelling, count_text(u.images)) for u in cov.unknown], numeric=(2,)))
     return "\n".join(lines)
 
 

@@ -178,6 +178,11 @@ def format_coverage(coverage: CoverageTable) -> str:
         lines += _table(["generator", "images", *fields], rows)
     else:
         lines.append(NONE)
+    if coverage.unknown:
+        lines += ["", "Sampler and schedule spellings the names tables do not know (counted as written; "
+                      "add them to exifdata_analytics/names/samplers.csv or schedules.csv):"]
+        lines += _table(["field", "spelling", "images"], [(u.field, u.spelling, u.images) for u in coverage.unknown],
+                        left=2)
     return "\n".join(lines) + "\n"
 
 

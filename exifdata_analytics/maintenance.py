@@ -93,7 +93,8 @@ def database_stats(db_path: PathLike, top: int = 5) -> DatabaseStats:
         con.execute("BEGIN")  # one snapshot for every count, also while DB_filler.py commits
         status = dict(con.execute("SELECT parse_status, COUNT(*) FROM images GROUP BY parse_status").fetchall())
         one = con.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT model), COUNT(DISTINCT sampler), COUNT(DISTINCT folder), "
+            # one name per thing: canonical models and samplers, not their spellings
+            "SELECT COUNT(*), COUNT(DISTINCT canonical_model), COUNT(DISTINCT canonical_sampler), COUNT(DISTINCT folder), "
             "MIN(created_at), MAX(created_at), MAX(indexed_at), IFNULL(SUM(size_bytes), 0) FROM images").fetchone()
         return DatabaseStats(
             db_path=str(db_path),
@@ -108,15 +109,15 @@ def database_stats(db_path: PathLike, top: int = 5) -> DatabaseStats:
             by_format=_pairs(con.execute(
                 "SELECT IFNULL(format, '?'), COUNT(*) FROM images GROUP BY 1 ORDER BY 2 DESC, 1")),
             distinct_models=one[1], distinct_samplers=one[2],
-            distinct_loras=con.execute("SELECT COUNT(DISTINCT lower(name)) FROM resources "
+            distinct_loras=con.execute("SELECT COUNT(DISTINCT COALESCE(canonical_name, lower(name))) FROM resources "
                                        "WHERE kind IN ('lora', 'lycoris')").fetchone()[0],
             folders=one[3], first_created=one[4], last_created=one[5], last_indexed=one[6],
             top_models=_pairs(con.execute(
-                "SELECT model, COUNT(*) FROM images WHERE model IS NOT NULL AND model != '' "
-                "GROUP BY model ORDER BY 2 DESC, 1 LIMIT ?", (top,))),
+                "SELECT canonical_model, COUNT(*) FROM images WHERE canonical_model IS NOT NULL "
+                "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?", (top,))),
             top_samplers=_pairs(con.execute(
-                "SELECT sampler, COUNT(*) FROM images WHERE sampler IS NOT NULL AND sampler != '' "
-                "GROUP BY sampler ORDER BY 2 DESC, 1 LIMIT ?", (top,))),
+                "SELECT canonical_sampler, COUNT(*) FROM images WHERE canonical_sampler IS NOT NULL "
+                "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?", (top,))),
             total_file_bytes=one[7],
         )
     finally:

@@ -147,3 +147,12 @@ def test_a_spelling_the_tables_do_not_know_is_kept_and_listed_in_coverage(librar
         {"field": "sampler", "spelling": "Fancy Sampler 9000", "images": 1}]
     report = (_statistics(library, tmp_path) / "coverage.txt").read_text(encoding="utf-8")
     assert "spellings the names tables do not know" in report and "Fancy Sampler 9000" in report
+
+
+def test_database_stats_count_things_not_spellings(library):
+    db, config = library
+    run = run_script("parameter_statistic_DB.py", "stats", "--json", "--db", str(db), "--config", str(config))
+    assert run.returncode == 0, run.stderr
+    stats = json.loads(run.stdout)
+    assert (stats["distinct_samplers"], stats["distinct_models"], stats["distinct_loras"]) == (3, 3, 1)
+    assert stats["top_samplers"][:2] == [["DPM++ 2M", 5], ["Euler a", 4]]

@@ -21,9 +21,13 @@ from typing import Callable, Optional, Sequence
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from .analysis import (WEEKDAYS, Analysis, CameraStats, Comparison, Counts, CrossTab, Habits,
                        KeywordResult, LoraUsage, Trends)
+from .analysis.counts import format_number
+from .analysis.distributions import Distribution
 from .coverage import CoverageTable
 from .errors import InputError
 
@@ -311,6 +315,82 @@ def comparison_chart(comparison: Comparison, top_n: int = 10) -> Figure:
     return fig
 
 
+QUARTILE_COLOR = "#b5495b"
+
+
+def _spread_ticks(xs: Sequence[float], gap: float) -> list[float]:
+    """Of the sorted ``xs``, those at least ``gap`` apart (from the left), so labels do not collide."""
+    kept: list[float] = []
+    for x in xs:
+        if not kept or x - kept[-1] >= gap:
+            kept.append(x)
+    return kept
+
+
+def _distribution_panel(ax, dist: Distribution) -> None:
+    """Bars along the value axis (open-ended far-out bins hatched, one bin wide, beyond the
+    edges), the interquartile range shaded, the median solid and the quartiles dashed."""
+    bars = dist.values
+    if dist.binned:
+        width = float(dist.bin_width)
+        for bar in bars:
+            left = {"below": bar.high - width, "above": bar.low}.get(bar.kind, bar.low)
+            hatched = bar.kind != "bin"
+            ax.bar(left, bar.images, width=width, align="edge", color=OTHER_COLOR if hatched else BAR_COLOR,
+                   hatch="//" if hatched else None, edgecolor="white", linewidth=0.5)
+            if hatched:
+                ax.text(left + width / 2, bar.images, f"{bar.label}: {bar.images:,}", ha="center", va="bottom",
+                        fontsize=7)
+    else:
+        xs = [bar.low for bar in bars]
+        span = xs[-1] - xs[0]
+        whole = all(float(x).is_integer() for x in xs)
+        # bars no wider than the closest two values, yet visible when two values nearly touch
+        width = max(0.8 * min(b - a for a, b in zip(xs, xs[1:])), span / 120) if span else (0.8 if whole else 0.1)
+        ax.bar(xs, [bar.images for bar in bars], width=width, color=BAR_COLOR, edgecolor=BAR_COLOR, linewidth=0.5)
+        if span < 4 * width:  # one value, or values close together: room on both sides
+            pad = max(2 * width, span / 2)
+            ax.set_xlim(xs[0] - pad, xs[-1] + pad)
+        ticks = _spread_ticks(xs, (span or 4 * width) / 7)
+        if len(xs) <= 12:
+            ax.set_xticks(ticks, [next(bar.name or bar.label for bar in bars if bar.low == t) for t in ticks])
+    ax.axvspan(dist.q1, dist.q3, color=QUARTILE_COLOR, alpha=0.12, linewidth=0)
+    for value, style in ((dist.q1, "--"), (dist.q3, "--"), (dist.median, "-")):
+        ax.axvline(value, color=QUARTILE_COLOR, linestyle=style, linewidth=1.4 if style == "-" else 1.0)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(labelsize=8)
+
+
+def distributions_chart(distributions: Sequence[Distribution]) -> Figure:
+    """One small panel per numeric parameter: images along its value axis, median and quartiles
+    marked (``parameter_distributions.txt`` has the numbers)."""
+    ncols = 3
+    nrows = max(1, -(-len(distributions) // ncols))
+    fig = _figure(14, 3.6 * nrows + 0.6)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax, dist in zip(axes, distributions):
+        if dist.values:
+            _distribution_panel(ax, dist)
+            few = ", few images" if dist.small_sample else ""
+            ax.set_title(f"{dist.name} (n={dist.images:,}{few}, median {format_number(round(dist.median, 3))})",
+                         fontsize=10)
+            ax.set_xlabel(dist.source, fontsize=8)
+            ax.set_ylabel("Images", fontsize=8)
+        else:
+            ax.text(0.5, 0.5, "no usable values", ha="center", va="center", color="#67727e")
+            ax.set_title(dist.name, fontsize=10)
+            ax.set_axis_off()
+    for ax in axes[len(distributions):]:
+        ax.set_axis_off()
+    handles = [Line2D([], [], color=QUARTILE_COLOR, linewidth=1.4, label="median"),
+               Line2D([], [], color=QUARTILE_COLOR, linestyle="--", label="quartiles (Q1, Q3)")]
+    fig.legend(handles=handles, loc="upper right", fontsize=8, frameon=False)
+    fig.suptitle("Numeric parameters by value", fontsize=13)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / (3.6 * nrows + 0.6)))
+    return fig
+
+
 @dataclass(frozen=True)
 class PlotJob:
     """One chart: ``builder(*args)`` makes the figure. Builders are module functions and
@@ -344,6 +424,7 @@ def plot_jobs(analysis: Analysis) -> list[PlotJob]:
         PlotJob("trends", "trends_by_month.png", trends_chart, (analysis.trends,), 2.5),
         PlotJob("habits", "weekday_hour.png", habits_chart, (analysis.habits,)),
         PlotJob("coverage", "parse_coverage.png", coverage_chart, (analysis.coverage,), 0.6),
+        PlotJob("distributions", "parameter_distributions.png", distributions_chart, (analysis.distributions,), 2.0),
     ]
     if analysis.keywords:
         jobs.append(PlotJob("keywords", "keyword_counts.png", keyword_chart, (analysis.keywords,)))

@@ -28,7 +28,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 GOLDEN_REPORTS = (
     "keyword_analysis.txt", "prompt_word_counts.txt", "negative_prompt_word_counts.txt", "parameter_counts.txt",
     "prompt_tag_counts.txt", "negative_prompt_tag_counts.txt", "lora_usage.txt", "combinations.txt",
-    "trends.txt", "habits.txt", "coverage.txt", "camera_photos.txt", "comparison.txt",
+    "trends.txt", "habits.txt", "coverage.txt", "camera_photos.txt", "comparison.txt", "parameter_distributions.txt",
 )
 
 
@@ -119,7 +119,7 @@ def test_every_plot_is_written_as_a_png_with_the_original_names(small_analysis, 
         "prompt words_counts.png", "negative prompt words_counts.png", "tfidf_analysis.png",
         "prompt tags_counts.png", "negative prompt tags_counts.png", "lora_usage.png", "model_sampler_heatmap.png",
         "sampler_cfg_heatmap.png", "trends_by_month.png", "weekday_hour.png", "parse_coverage.png",
-        "keyword_counts.png", "camera_photos.png", "comparison.png"}
+        "keyword_counts.png", "camera_photos.png", "comparison.png", "parameter_distributions.png"}
     assert names == expected
     assert {p.name for p in out.iterdir()} == expected
     for path in written.values():

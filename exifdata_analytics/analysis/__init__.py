@@ -5,6 +5,7 @@ Nothing here prints, plots or writes files. The modules, by job:
 * ``selection``: which images (filters compiled by the search language, de-duplication by
   content) and reading them compactly;
 * ``counts``: value counts of the parameters;
+* ``distributions``: numeric parameters along their value axis (quartiles, bins);
 * ``prompts``: prompt cleaning, tags, the word matrix, word counts, TF-IDF;
 * ``keywords``: whole-word keyword hits and their top models/samplers;
 * ``prompt_statistics``: the prompt statistics as one job (the CLI's helper process runs it);
@@ -27,6 +28,8 @@ from ..errors import DatabaseError, InputError
 from .breakdowns import COMPARE_PARAMETERS, Comparison, CrossTab, compare, crosstab
 from .camera import CAMERA_FIELDS, CameraStats, camera_fields, camera_stats
 from .counts import NUMERIC_COLUMNS, PARAMETERS, TEXT_COLUMNS, Counts, format_number, parameter_counts, value_counts
+from .distributions import (ASPECT_RATIO, MEGAPIXELS, NUMERIC_PARAMETERS, Distribution, NumericParameter, ValueCount,
+                            numeric_distributions, quartiles, ratio_name)
 from .keywords import KeywordResult, keyword_analysis, keyword_hits, keyword_pattern, normalise_keyword, parse_keywords
 from .prompt_statistics import PromptStatistics, cleaned_texts, prompt_statistics, prompt_statistics_from
 from .prompts import (TOKEN_PATTERN, Vocabulary, clean_prompt, clean_prompts, count_matrix, prompt_tags, tag_counts,
@@ -43,6 +46,8 @@ __all__ = [
     "COMPARE_PARAMETERS", "Comparison", "CrossTab", "compare", "crosstab",
     "CAMERA_FIELDS", "CameraStats", "camera_fields", "camera_stats",
     "NUMERIC_COLUMNS", "PARAMETERS", "TEXT_COLUMNS", "Counts", "format_number", "parameter_counts", "value_counts",
+    "ASPECT_RATIO", "MEGAPIXELS", "NUMERIC_PARAMETERS", "Distribution", "NumericParameter", "ValueCount",
+    "numeric_distributions", "quartiles", "ratio_name",
     "KeywordResult", "keyword_analysis", "keyword_hits", "keyword_pattern", "normalise_keyword", "parse_keywords",
     "PromptStatistics", "cleaned_texts", "prompt_statistics", "prompt_statistics_from",
     "TOKEN_PATTERN", "Vocabulary", "clean_prompt", "clean_prompts", "count_matrix", "prompt_tags", "tag_counts",

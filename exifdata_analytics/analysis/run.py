@@ -14,6 +14,7 @@ from ..coverage import CoverageTable, coverage_groups, coverage_table, unknown_s
 from .breakdowns import Comparison, CrossTab, compare, crosstab
 from .camera import CameraStats, camera_stats
 from .counts import Counts, parameter_counts
+from .distributions import Distribution, numeric_distributions
 from .keywords import KeywordResult, keyword_analysis
 from .prompt_statistics import PromptStatistics, cleaned_texts, prompt_statistics, prompt_statistics_from
 from .prompts import tag_counts, word_counts
@@ -59,6 +60,7 @@ class Analysis:
     habits: Habits
     coverage: CoverageTable
     camera: CameraStats
+    distributions: tuple[Distribution, ...] = ()  # numeric parameters along their value axis
     comparison: Optional[Comparison] = None
 
     def parameter(self, name: str) -> Counts:
@@ -93,6 +95,7 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
     negatives = cleaned_texts(con, "negative_prompt", options.filters, options.dedupe)
     rest = dict(
         parameters=parameter_counts(frame),
+        distributions=numeric_distributions(frame),
         negative_words=word_counts(negatives, "negative prompt words"),
         negative_tags=tag_counts(negatives, "negative prompt tags"),
         lora=lora_usage(frame, resources),

@@ -28,14 +28,14 @@ COMPARE_KEYS = ("folder", "model", "generator", "since", "until")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 _COLUMNS = ("id", "format", "generator", "steps", "sampler", "scheduler", "cfg_scale", "denoising_strength",
-            "width", "height", "model", "vae", "created_at", "parse_status")
+            "width", "height", "model", "vae", "clip_skip", "created_at", "parse_status")
 # flags computed by SQLite, so the (long) texts are read only where they are used
 _FLAGS = ("seed IS NOT NULL AS has_seed",
           "(prompt IS NOT NULL AND trim(prompt) != '') AS has_prompt",
           "(negative_prompt IS NOT NULL AND trim(negative_prompt) != '') AS has_negative")
 # parameter columns read as labels: stripped once at load, empty strings become missing
 _LABEL_COLUMNS = frozenset({*TEXT_COLUMNS, "format", "parse_status"})
-_NUMBER_COLUMNS = frozenset({"steps", "cfg_scale", "denoising_strength", "width", "height"})
+_NUMBER_COLUMNS = frozenset({"steps", "cfg_scale", "denoising_strength", "width", "height", "clip_skip"})
 
 
 

@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from ..analysis import Analysis, Counts, WEEKDAYS
+from ..analysis.distributions import SMALL_SAMPLE
 from .files import prepare_output_dir, write_file
 from .text import HTML_REPORT, NONE, format_count, pairs_inline
+from .text import DISTRIBUTIONS_REPORT, format_stat
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +89,26 @@ def _section(anchor: str, title: str, body: str, note: str = "") -> str:
     return f'<section id="{_e(anchor)}"><h2>{_e(title)}</h2>{note_html}{body}</section>'
 
 
+def _distributions_section(analysis: Analysis, plots: Mapping[str, Path]) -> str:
+    """Numeric parameters by value: the chart, the statistics table, each parameter's values or bins."""
+    dists = analysis.distributions
+    rows = [(d.name, d.source, d.images, d.without, d.left_out,
+             *(format_stat(v) if v is not None else "" for v in (d.minimum, d.q1, d.median, d.q3, d.maximum, d.mean)))
+            for d in dists]
+    table = _html_table(["Parameter", "from", "images", "without", "left out", "min", "Q1", "median", "Q3", "max",
+                         "mean"], rows)
+    blocks = "".join(f"<div><h3>{_e(d.name)}</h3>"
+                     + _html_table(["bin" if d.binned else "value", "images"], [(v.label, v.images) for v in d.values])
+                     + "</div>" for d in dists if d.values)
+    few = [d.name for d in dists if d.small_sample]
+    note = (f"Quartiles by numpy's 'linear' method; values that cannot be settings are left out and counted "
+            f"({DISTRIBUTIONS_REPORT} has the rules)."
+            + (f" Fewer than {SMALL_SAMPLE} images, rough quartiles: {', '.join(few)}." if few else ""))
+    return _section("distributions", "Numeric parameters by value",
+                    _img(plots, "distributions", "Numeric parameters by value") + table
+                    + f'<div class="grid">{blocks}</div>', note)
+
+
 def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Optional[datetime] = None) -> str:
     """One self-contained page: every table, every chart embedded as base64 PNG, all text
     from the database and the user escaped."""
@@ -111,6 +133,7 @@ def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Option
     sections.append(("parameters", "Parameters", _section(
         "parameters", "Parameters", f'<div class="grid">{params}</div>',
         "Images per value (top 20; parameter_counts.txt has all). Empty values are not counted.")))
+    sections.append(("distributions", "By value", _distributions_section(analysis, plots)))
 
     if analysis.keywords:
         rows = [(k.keyword, k.count, pairs_inline(k.top_models), pairs_inline(k.top_samplers))

@@ -18,6 +18,8 @@ import logging
 from typing import Iterable, Sequence
 
 from ..analysis import Analysis, CameraStats, Comparison, Counts, CrossTab, Habits, LoraUsage, Trends, WEEKDAYS
+from ..analysis.counts import format_number
+from ..analysis.distributions import FAR_OUT, NUMERIC_PARAMETERS, SIDE_PX, SMALL_SAMPLE, Distribution
 from ..coverage import CoverageTable
 from ..texttable import table_lines
 
@@ -37,6 +39,7 @@ HABITS_REPORT = "habits.txt"
 COVERAGE_REPORT = "coverage.txt"
 CAMERA_REPORT = "camera_photos.txt"
 COMPARISON_REPORT = "comparison.txt"
+DISTRIBUTIONS_REPORT = "parameter_distributions.txt"
 HTML_REPORT = "report.html"
 
 ORIGINAL_REPORTS = (KEYWORD_REPORT, PROMPT_WORDS_REPORT, NEGATIVE_WORDS_REPORT, PARAMETER_REPORT, TFIDF_REPORT)
@@ -210,6 +213,50 @@ def format_comparison(comparison: Comparison) -> str:
     return "\n".join(lines) + "\n"
 
 
+def format_stat(value: float) -> str:
+    """A statistic at three decimals, written as the generators write numbers (7, 7.25)."""
+    return format_number(round(value, 3))
+
+
+def _text_bar(count: int, peak: int, width: int = 40) -> str:
+    return "#" * (max(1, round(width * count / peak)) if count else 0)
+
+
+def format_distribution(dist: Distribution) -> list[str]:
+    """One parameter: the statistics line, what is missing or left out, then its values or
+    bins in value order with their images and a bar."""
+    lines = [f"Analysis for {dist.name} ({dist.source}):"]
+    if not dist.images:
+        lines.append("n 0 (no usable values)")
+    else:
+        lines.append(f"n {dist.images}  min {format_stat(dist.minimum)}  Q1 {format_stat(dist.q1)}  median {format_stat(dist.median)}  "
+                     f"Q3 {format_stat(dist.q3)}  max {format_stat(dist.maximum)}  mean {format_stat(dist.mean)}")
+    lines.append(f"without a value: {_images(dist.without)}; left out (cannot be a setting): {_images(dist.left_out)}")
+    if dist.small_sample:
+        lines.append(f"(fewer than {SMALL_SAMPLE} images: the quartiles are rough)")
+    if dist.values:
+        if dist.binned:
+            lines.append(f"(bins of width {format_number(dist.bin_width)}, [low, high); values further than "
+                         f"{format_number(FAR_OUT)} IQR from the quartiles in the open-ended bins)")
+        peak = max(v.images for v in dist.values)
+        rows = [[v.label, format_count(v.images), _text_bar(v.images, peak)] for v in dist.values]
+        lines += table_lines(["bin" if dist.binned else "value", "images", ""], rows, numeric=(1,))
+    return lines
+
+
+def format_distributions(distributions: Sequence[Distribution]) -> str:
+    ranges = ", ".join(f"{p.name} {format_number(p.low)}..{format_number(p.high)}" + (" whole" if p.integer else "")
+                       for p in NUMERIC_PARAMETERS)
+    lines = ["Numeric parameters along their value axis: n images with a usable value, quartiles by numpy's",
+             "'linear' method (the median of an even count is the mean of the two middle values), mean.",
+             f"Settings are {ranges};",
+             f"sizes {SIDE_PX[0]}..{SIDE_PX[1]} px a side, whole. Other values (infinities too) are left out and",
+             "counted; an empty value (NULL, NaN) is 'without a value'."]
+    for dist in distributions:
+        lines += [""] + format_distribution(dist)
+    return "\n".join(lines) + "\n"
+
+
 def text_reports(analysis: Analysis) -> dict[str, str]:
     """File name -> content of every text report for this analysis."""
     reports = {
@@ -225,6 +272,7 @@ def text_reports(analysis: Analysis) -> dict[str, str]:
         TRENDS_REPORT: format_trends(analysis.trends),
         HABITS_REPORT: format_habits(analysis.habits),
         COVERAGE_REPORT: format_coverage(analysis.coverage),
+        DISTRIBUTIONS_REPORT: format_distributions(analysis.distributions),
     }
     if analysis.camera.images:
         reports[CAMERA_REPORT] = format_camera(analysis.camera)

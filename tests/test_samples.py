@@ -285,6 +285,17 @@ def test_write_png_text_after_idat_is_read_without_fast2(tmp_path):
 
 
 @needs_exiftool
+def test_write_png_time_chunk_is_utc_before_idat_and_read_by_exiftool(tmp_path):
+    from datetime import datetime, timedelta, timezone
+    plus_two = timezone(timedelta(hours=2))
+    path = write_png(tmp_path / "time.png", {"parameters": "p"}, modified=datetime(2024, 3, 15, 14, 30, 45, tzinfo=plus_two))
+    kinds = [k for k, _ in png_chunks(path.read_bytes())]
+    assert kinds.count(b"tIME") == 1 and kinds.index(b"tIME") < kinds.index(b"IDAT")
+    assert one(path)["PNG:ModifyDate"] == "2024:03:15 12:30:45"  # the spec's UTC, as ExifTool shows it
+    assert b"tIME" not in [k for k, _ in png_chunks(write_png(tmp_path / "none.png", {"parameters": "p"}).read_bytes())]
+
+
+@needs_exiftool
 def test_write_png_raw_utf8_in_text_shows_mojibake_in_exiftool(tmp_path):
     path = write_png(tmp_path / "raw.png", {"parameters": "テスト\nSteps: 20"}, raw_utf8_in_text=True)
     (kind, body), = [(k, b) for k, b in png_chunks(path.read_bytes()) if k in (b"tEXt", b"iTXt", b"zTXt")]

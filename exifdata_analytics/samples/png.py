@@ -10,6 +10,7 @@ import io
 import logging
 import struct
 import zlib
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping, Optional, Sequence, Union
 
@@ -86,6 +87,11 @@ def _text_chunk(keyword: str, text: str, *, itxt: Optional[bool], raw_utf8: bool
     return _chunk(b"tEXt", kw + b"\x00" + payload)
 
 
+def _time_chunk(when: datetime) -> bytes:
+    utc = when.astimezone(timezone.utc) if when.tzinfo else when
+    return _chunk(b"tIME", struct.pack(">HBBBBB", utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second))
+
+
 def _pairs(text_chunks: TextChunks) -> list[tuple[str, str]]:
     if isinstance(text_chunks, Mapping):
         return [(str(k), str(v)) for k, v in text_chunks.items()]
@@ -107,6 +113,7 @@ def write_png(
     raw_utf8_in_text: bool = False,
     compress: bool = False,
     seed: int = 0,
+    modified: Optional[datetime] = None,
 ) -> Path:
     """Write a PNG with the given text chunks, in the given order (repeated keywords allowed).
 
@@ -115,7 +122,9 @@ def write_png(
     tEXt (ValueError for non-Latin-1 text). ``raw_utf8_in_text=True`` puts the UTF-8 bytes in
     a tEXt chunk regardless (ExifTool then shows mojibake). ``compress=True`` writes zTXt (or
     compressed iTXt). ``text_after_idat=True`` puts the text chunks between the last IDAT and
-    IEND. Returns the path written.
+    IEND. ``modified`` writes a tIME chunk (the PNG spec's "time of the last image
+    modification", in UTC; a naive datetime is taken as UTC) before IDAT, where the spec puts
+    it. Returns the path written.
     """
     if raw_utf8_in_text and itxt:
         raise ValueError("raw_utf8_in_text=True writes tEXt; it cannot be combined with itxt=True")
@@ -131,6 +140,8 @@ def write_png(
     for kind, body in chunks:
         if kind == b"IDAT" and not idat_seen:
             idat_seen = True
+            if modified is not None:
+                out.append(_time_chunk(modified))
             if not text_after_idat:
                 out.extend(text)
         if kind == b"IEND":

@@ -197,7 +197,7 @@ def record_from_text(row: LegacyRow, path: str, indexed_at: str) -> tuple[ImageR
     """Our row for a legacy row whose file is gone: parsed from the stored text."""
     tags = rebuild_tags(row.metadata, row.metadata_after_prompt)
     mtime_ns = int(round(row.last_modified * 1e9)) if isinstance(row.last_modified, (int, float)) else 0
-    cols, resources = parsed_columns(tags, mtime_ns)
+    cols, resources = parsed_columns(tags, mtime_ns, path=path)
     if cols.get("parser"):
         cols["parser"] = f"legacy:{cols['parser']}"
     else:

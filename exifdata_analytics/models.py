@@ -27,6 +27,14 @@ STATUS_UNPARSED = "unparsed"  # looks like generation data, but no parser unders
 STATUS_ERROR = "error"  # the file or its metadata could not be read (``error`` says why)
 STATUSES = (STATUS_OK, STATUS_NO_METADATA, STATUS_UNPARSED, STATUS_ERROR)
 
+# created_source values: where created_at came from (``dates``), most trusted first
+CREATED_EMBEDDED = "embedded"  # EXIF/XMP/IPTC/PNG dates in the file
+CREATED_GENERATOR = "generator"  # a time the generation metadata records
+CREATED_FILE_NAME = "file_name"  # a date (and time) in the base name
+CREATED_FOLDER = "folder"  # a date folder
+CREATED_MTIME = "mtime"  # the file's modification time
+CREATED_SOURCES = (CREATED_EMBEDDED, CREATED_GENERATOR, CREATED_FILE_NAME, CREATED_FOLDER, CREATED_MTIME)
+
 # column groups
 ROWID = "rowid"  # the integer key SQLite assigns
 FILE = "file"  # what the file system and the container say

@@ -1,9 +1,9 @@
 """One file's tags -> one row of ``images`` (an ``ImageRecord``) and its resources.
 
 The parts of a record that do not come from a parser live here too: the container format,
-the pixel size from the picture's own header, the creation date, the content hash, the tags
-hidden in the pixels (stealth), and ``StatusTally``, the one count of outcomes that a fill, a
-re-parse and a legacy import report.
+the pixel size from the picture's own header, the creation date (computed by ``dates``), the
+content hash, the tags hidden in the pixels (stealth), and ``StatusTally``, the one count of
+outcomes that a fill, a re-parse and a legacy import report.
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import math
 import os
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Optional
 
+from .dates import creation_time
 from .exiftool import FileTags
 from .models import (COLUMNS_BY_NAME, RECIPE_COLUMNS, STATUS_ERROR, STATUS_NO_METADATA, STATUS_OK,
                      STATUS_UNPARSED, ImageRecord, Resource)
@@ -72,46 +72,6 @@ def _not_thumbnail(tags: dict, name: str) -> Any:
     return next((v for k, v in iter_tags(tags, name) if not k.upper().startswith("IFD1:")), None)
 
 
-# Tags that say when the picture was made, best first.
-_DATE_TAGS = (
-    ("DateTimeOriginal", None), ("CreateDate", None), ("DateCreated", None),
-    ("CreationTime", ("PNG",)), ("DateTimeCreated", None),
-)
-
-
-def exif_date_to_iso(value: Any) -> Optional[str]:
-    """'2024:05:01 12:30:00+02:00' -> '2024-05-01T12:30:00+02:00'; None when not a date."""
-    if not isinstance(value, str):
-        return None
-    s = value.strip()
-    if len(s) < 10 or not s[:4].isdigit() or s.startswith("0000"):
-        return None
-    date = s[:10].replace(":", "-")
-    try:
-        datetime.strptime(date, "%Y-%m-%d")
-    except ValueError:
-        return None
-    rest = s[10:].strip().lstrip("T").strip()
-    if not rest:
-        return date
-    if rest.endswith("Z"):
-        rest = rest[:-1] + "+00:00"
-    return f"{date}T{rest}"
-
-
-def created_at(tags: Optional[dict], params: Optional[dict], mtime_ns: int) -> str:
-    if tags:
-        for name, groups in _DATE_TAGS:
-            iso = exif_date_to_iso(find_tag(tags, name, groups))
-            if iso:
-                return iso
-    if params:
-        iso = exif_date_to_iso(params.get("Created Date"))
-        if iso:
-            return iso
-    return datetime.fromtimestamp(mtime_ns / 1e9, tz=timezone.utc).astimezone().isoformat(timespec="seconds")
-
-
 def _json_default(value: Any) -> Any:
     return str(value)
 
@@ -122,14 +82,14 @@ _NO_RECIPE = dict.fromkeys((*RECIPE_COLUMNS, "params_json", "parser"))
 _REAL_RECIPE = frozenset(name for name in RECIPE_COLUMNS if COLUMNS_BY_NAME[name].sql_type == "REAL")
 
 
-def parsed_columns(tags: Optional[dict], mtime_ns: int, extraction_error: Optional[str] = None
-                   ) -> tuple[dict, tuple[Resource, ...]]:
+def parsed_columns(tags: Optional[dict], mtime_ns: Optional[int], extraction_error: Optional[str] = None, *,
+                   path: str) -> tuple[dict, tuple[Resource, ...]]:
     """The parsed columns of one image (the recipe, params_json, parser, parse_status, error,
-    created_at) and its resources."""
+    created_at, created_source) and its resources. ``path`` is the file's: its name and
+    folders may date it."""
     if tags is None:
-        cols = dict(_NO_RECIPE, parse_status=STATUS_ERROR, error=extraction_error or "no metadata could be read",
-                    created_at=created_at(None, None, mtime_ns))
-        return cols, ()
+        cols = dict(_NO_RECIPE, parse_status=STATUS_ERROR, error=extraction_error or "no metadata could be read")
+        return _dated(cols, None, None, path, mtime_ns), ()
     if not isinstance(tags, IndexedTags):
         tags = IndexedTags(tags)
     outcome = parse_tags(tags)
@@ -140,14 +100,18 @@ def parsed_columns(tags: Optional[dict], mtime_ns: int, extraction_error: Option
         for name in _REAL_RECIPE:
             cols[name] = _finite(cols[name])
         cols.update(params_json=json.dumps(dict(p.params), ensure_ascii=False, default=_json_default),
-                    parser=outcome.parser, parse_status=STATUS_OK, error=None,
-                    created_at=created_at(tags, dict(p.params), mtime_ns))
-        return cols, tuple(p.resources)
+                    parser=outcome.parser, parse_status=STATUS_OK, error=None)
+        return _dated(cols, tags, p.params, path, mtime_ns), tuple(p.resources)
     status, error = outcome.status, outcome.error
     if exif_error and status in (STATUS_NO_METADATA, STATUS_UNPARSED):
         status, error = STATUS_ERROR, f"ExifTool: {exif_error}"
-    cols = dict(_NO_RECIPE, parse_status=status, error=error, created_at=created_at(tags, None, mtime_ns))
-    return cols, ()
+    cols = dict(_NO_RECIPE, parse_status=status, error=error)
+    return _dated(cols, tags, None, path, mtime_ns), ()
+
+
+def _dated(cols: dict, tags: Optional[dict], params: Optional[dict], path: str, mtime_ns: Optional[int]) -> dict:
+    cols["created_at"], cols["created_source"] = creation_time(tags, params, path, mtime_ns, cols.get("seed"))
+    return cols
 
 
 def _finite(value: Optional[float]) -> Optional[float]:
@@ -177,13 +141,13 @@ def build_record(entry: FileEntry, ft: FileTags, sha256: Optional[str], indexed_
                  ) -> tuple[ImageRecord, tuple[Resource, ...]]:
     tags = IndexedTags(ft.tags) if ft.tags is not None else None
     fmt = container_format(tags, entry.path)
-    cols, resources = parsed_columns(tags, entry.mtime_ns, ft.error)
+    cols, resources = parsed_columns(tags, entry.mtime_ns, ft.error, path=entry.path)
     extra = None
     if tags is not None and cols["parse_status"] == STATUS_NO_METADATA:
         # only files without any text metadata pay for decoding pixels
         extra = stealth_tags(entry.path, fmt)
         if extra:
-            cols, resources = parsed_columns(merged_tags(tags, extra), entry.mtime_ns, ft.error)
+            cols, resources = parsed_columns(merged_tags(tags, extra), entry.mtime_ns, ft.error, path=entry.path)
     width, height = pixel_size(tags)
     record = ImageRecord(
         path=entry.path, file_name=os.path.basename(entry.path), folder=os.path.dirname(entry.path),

@@ -54,7 +54,7 @@ def reparse(db_path: Path, root: Optional[str] = None, progress: Optional[Progre
                 except json.JSONDecodeError:
                     skipped += 1
                     continue
-                cols, resources = parsed_columns(tags, row["mtime_ns"] or 0)
+                cols, resources = parsed_columns(tags, row["mtime_ns"], path=row["path"])
                 updates.append((row["id"], cols, resources))
                 outcomes.add(cols["parse_status"], cols["generator"])
             ids = [u[0] for u in updates]

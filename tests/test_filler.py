@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from exifdata_analytics import db
+from exifdata_analytics.dates import iso_date
 from exifdata_analytics.filler import FillOptions, fill
-from exifdata_analytics.records import exif_date_to_iso, pixel_size
+from exifdata_analytics.records import pixel_size
 from exifdata_analytics.reparse import reparse
 from exifdata_analytics.samples import (a1111_infotext, make_sample_folder, sample_by_case, write_jpeg,
                                         write_png, write_webp)
@@ -102,7 +103,7 @@ def test_file_facts_size_hash_format_pixels_and_dates(sample_run):
         assert r["created_at"][:4].isdigit()
     cam = sample_by_case(samples, "camera_jpeg")
     r = rows(db_path, "SELECT created_at FROM images WHERE path = ?", (str(root / cam.path),))[0]
-    assert r["created_at"] == exif_date_to_iso(cam.camera[2])
+    assert r["created_at"] == iso_date(cam.camera[2])
 
 
 def test_second_run_on_an_unchanged_folder_starts_no_exiftool(sample_run, tmp_path):
@@ -245,18 +246,6 @@ def test_lora_resources_are_stored_per_image(sample_run):
     for s in with_loras:
         names = {r.name for r in db.resources_of(con, str(root / s.path)) if r.kind in ("lora", "lycoris")}
         assert {name for name, _ in s.loras} <= names, s.case
-
-
-@pytest.mark.parametrize("raw, iso", [
-    ("2024:05:01 12:30:00", "2024-05-01T12:30:00"),
-    ("2024:05:01 12:30:00+02:00", "2024-05-01T12:30:00+02:00"),
-    ("2026-01-04T01:27:21.2717070Z", "2026-01-04T01:27:21.2717070+00:00"),
-    ("0000:00:00 00:00:00", None),
-    ("garbage", None),
-    (None, None),
-])
-def test_exif_dates_become_iso_8601(raw, iso):
-    assert exif_date_to_iso(raw) == iso
 
 
 def test_hostile_file_names_are_indexed_under_their_exact_paths(tmp_path):

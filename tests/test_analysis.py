@@ -29,7 +29,7 @@ def record(path: str, **over) -> db.ImageRecord:
                 prompt=None, negative_prompt=None, steps=None, seed=1, sampler=None, scheduler=None, cfg_scale=None,
                 denoising_strength=None, width=None, height=None, model=None, model_hash=None, vae=None,
                 clip_skip=None, params_json="{}", raw_json="{}", extra_json=None, created_at="2024-01-01T00:00:00",
-                parse_status="ok", error=None, parser="a1111", indexed_at="2024-06-01T00:00:00+00:00")
+                created_source="embedded", parse_status="ok", error=None, parser="a1111", indexed_at="2024-06-01T00:00:00+00:00")
     base.update(over)
     return db.ImageRecord(**base)
 
@@ -59,15 +59,15 @@ def small_rows() -> list[tuple[db.ImageRecord, tuple[Resource, ...]]]:
         (record("/lib/b/4.png", sha256="d" * 64, generator="ComfyUI", format="WEBP",
                 prompt="portrait of a dog, 25, (long hair:1.3)", negative_prompt="blurry", sampler="euler",
                 scheduler="normal", cfg_scale=8.0, steps=25, width=1024, height=1024, model="sdxl_base",
-                created_at="2024-02-10T14:00:00", parser="comfyui"), ()),  # Saturday
+                created_at="2024-02-10T14:00:00", created_source="file_name", parser="comfyui"), ()),  # Saturday
         (record("/backup/a/1.png", **{k: v for k, v in one.__dict__.items() if k not in ("path", "folder", "file_name")}),
          one_res),
         (record("/lib/c/photo.jpg", sha256="f" * 64, generator=None, format="JPEG", seed=None, parse_status="no_metadata",
                 raw_json=json.dumps(CAMERA_RAW), created_at="2024-02-11T09:00:00", parser=None), ()),  # Sunday
         (record("/lib/c/unknown.png", sha256="e" * 64, generator=None, seed=None, parse_status="unparsed",
-                created_at="2024-03-01T08:00:00", parser=None), ()),
+                created_at="2024-03-01", created_source="folder", parser=None), ()),  # a day, no time: not in habits
         (record("/lib/a/8.png", sha256="0" * 64, prompt="cat", sampler="  ", model="dreamshaper_8",
-                created_at="2024-01-16T10:45:00"), ()),  # Tuesday
+                created_at="2024-01-16T10:45:00", created_source="mtime"), ()),  # Tuesday
     ]
 
 
@@ -300,8 +300,11 @@ def test_monthly_trends_weekday_and_hour(small_db):
     assert t.top_model == (("dreamshaper_8", 3), ("sdxl_base", 2), None)
     assert t.top_sampler == (("Euler a", 2), ("DPM++ 2M", 1), None)
     h = an.habits
-    assert h.weekday == (1, 1, 0, 0, 1, 3, 1)  # Mon 1.png, Tue 8.png, Fri unknown.png, Sat x3, Sun photo
-    assert h.hour[10] == 3 and h.hour[22] == 1 and sum(h.hour) == 7
+    assert t.sources == (("embedded", 4), ("file_name", 1), ("folder", 1), ("mtime", 1))
+    assert h.weekday == (1, 1, 0, 0, 0, 3, 1)  # Mon 1.png, Tue 8.png, Sat x3, Sun photo (unknown.png: no time)
+    assert h.hour[10] == 3 and h.hour[22] == 1 and sum(h.hour) == 6
+    assert h.sources == (("embedded", 4), ("file_name", 1), ("mtime", 1)) and h.mtime_only == 1
+    assert h.date_only == (("folder", 1),) and h.undated == 0
     assert h.grid[5][10] == 1 and h.grid[5][22] == 1 and h.grid[5][14] == 1
 
 
@@ -365,7 +368,7 @@ def test_filters_apply_to_every_statistic(small_db, filters, images, samplers):
     an = run(small_db, filters=filters, keywords=("cat",))
     assert an.images == images
     assert items(an.parameter("Sampler")) == samplers
-    assert an.coverage.images == images and sum(an.habits.weekday) == images
+    assert an.coverage.images == images and sum(an.habits.weekday) + an.habits.left_out == images
     assert an.keywords[0].count <= images
 
 

@@ -11,7 +11,7 @@ Nothing here prints, plots or writes files. The modules, by job:
 * ``prompt_statistics``: the prompt statistics as one job (the CLI's helper process runs it);
 * ``resources``: LoRAs and other resources;
 * ``breakdowns``: cross-tabs and side-by-side comparison of two subsets;
-* ``timeline``: trends by month, weekday/hour habits;
+* ``timeline``: trends by month, weekday/hour habits, each by the source of the dates;
 * ``camera``: ordinary photos' camera fields;
 * ``run``: ``analyse()``, everything above for one run, in one read snapshot.
 
@@ -39,7 +39,8 @@ from .run import Analysis, AnalysisOptions, analyse
 from .selection import (COMPARE_KEYS, Filters, Selection, check_schema, load_embeddings, load_resources,
                         load_selection, load_texts, open_database, parse_compare_spec, read_snapshot, selection_sql,
                         snapshot_fingerprint)
-from .timeline import WEEKDAYS, Habits, Trends, monthly_trends, weekday_hour
+from .timeline import (UNRECORDED, VIA_MTIME, WEEKDAYS, Habits, SourceCounts, Trends, monthly_trends, source_counts,
+                       weekday_hour)
 
 __all__ = [
     "DatabaseError", "InputError",
@@ -57,4 +58,5 @@ __all__ = [
     "COMPARE_KEYS", "Filters", "Selection", "check_schema", "load_embeddings", "load_resources", "load_selection",
     "load_texts", "open_database", "parse_compare_spec", "read_snapshot", "selection_sql", "snapshot_fingerprint",
     "WEEKDAYS", "Habits", "Trends", "monthly_trends", "weekday_hour",
+    "UNRECORDED", "VIA_MTIME", "SourceCounts", "source_counts",
 ]

@@ -28,13 +28,18 @@ COMPARE_KEYS = ("folder", "model", "generator", "since", "until")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 _COLUMNS = ("id", "format", "generator", "steps", "sampler", "scheduler", "cfg_scale", "denoising_strength",
-            "width", "height", "model", "vae", "clip_skip", "created_at", "parse_status")
+            "width", "height", "model", "vae", "clip_skip", "created_at", "parse_status", "created_source")
 # flags computed by SQLite, so the (long) texts are read only where they are used
 _FLAGS = ("seed IS NOT NULL AS has_seed",
           "(prompt IS NOT NULL AND trim(prompt) != '') AS has_prompt",
           "(negative_prompt IS NOT NULL AND trim(negative_prompt) != '') AS has_negative")
+# The hour of the file's mtime (local time, as created_at's) for an image dated by day only
+# whose mtime falls on that day: the habits' time of day for it (analysis.timeline).
+_MTIME_HOUR = ("CASE WHEN length(created_at) = 10 AND mtime_ns > 0 AND date(mtime_ns / 1000000000, 'unixepoch', "
+               "'localtime') = created_at THEN CAST(strftime('%H', mtime_ns / 1000000000, 'unixepoch', "
+               "'localtime') AS INTEGER) END AS mtime_hour")
 # parameter columns read as labels: stripped once at load, empty strings become missing
-_LABEL_COLUMNS = frozenset({*TEXT_COLUMNS, "format", "parse_status"})
+_LABEL_COLUMNS = frozenset({*TEXT_COLUMNS, "format", "parse_status", "created_source"})
 _NUMBER_COLUMNS = frozenset({"steps", "cfg_scale", "denoising_strength", "width", "height", "clip_skip"})
 
 
@@ -182,11 +187,13 @@ def check_schema(con: sqlite3.Connection) -> None:
                             "index a folder first: python DB_filler.py DIR -r")
 
 
-def _read_as(column: str, raw_names: bool) -> str:
+def _read_as(column: str, raw_names: bool, present: frozenset[str] | set[str]) -> str:
     """The SQL that reads ``column`` for the statistics: its canonical value (one name per
     sampler, schedule, model, VAE) unless the as-written names are asked for."""
     canonical = None if raw_names else CANONICAL_OF.get(column)
-    return f"{canonical} AS {column}" if canonical else column
+    if canonical and canonical in present:
+        return f"{canonical} AS {column}"
+    return column if column in present else f"NULL AS {column}"
 
 
 def load_selection(con: sqlite3.Connection, filters: Filters = Filters(), dedupe: bool = True,
@@ -197,9 +204,13 @@ def load_selection(con: sqlite3.Connection, filters: Filters = Filters(), dedupe
     check_schema(con)
     where, args = _where(filters, subset)
     total = con.execute("SELECT COUNT(*) FROM images").fetchone()[0]
-    names = [*_COLUMNS, *(flag.rsplit(" AS ", 1)[1] for flag in _FLAGS)]
-    columns = ", ".join(_read_as(c, raw_names) for c in _COLUMNS)
-    cur = con.execute(f"SELECT sha256, {columns}, {', '.join(_FLAGS)} FROM images WHERE {where} ORDER BY id", args)
+    computed = (*_FLAGS, _MTIME_HOUR)
+    names = [*_COLUMNS, *(flag.rsplit(" AS ", 1)[1] for flag in computed)]
+    # a database that could not be upgraded (written by an older version, now read-only) lacks the
+    # later columns: they read as NULL, the canonical ones as the names as written
+    present = {row[1] for row in con.execute("PRAGMA table_info(images)")}
+    columns = ", ".join(_read_as(c, raw_names, present) for c in _COLUMNS)
+    cur = con.execute(f"SELECT sha256, {columns}, {', '.join(computed)} FROM images WHERE {where} ORDER BY id", args)
     # read in chunks and keep compact columns: numbers as numpy arrays, each distinct label
     # (model, sampler, …) as one shared string; 100,000 rows then take ~30 MB, not ~120 MB
     parts: dict[str, list] = {name: [] for name in names}

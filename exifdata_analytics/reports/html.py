@@ -13,7 +13,7 @@ from typing import Mapping, Optional, Sequence
 from ..analysis import Analysis, Counts, WEEKDAYS
 from ..analysis.distributions import SMALL_SAMPLE
 from .files import prepare_output_dir, write_file
-from .text import HTML_REPORT, NONE, format_count, pairs_inline
+from .text import HTML_REPORT, NONE, format_count, habits_counted, pairs_inline, trends_dated_by
 from .text import DISTRIBUTIONS_REPORT, format_stat
 
 logger = logging.getLogger(__name__)
@@ -179,13 +179,16 @@ def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Option
     sections.append(("trends", "Trends", _section(
         "trends", "Trends by month", _img(plots, "trends", "Trends by month")
         + _html_table(["Month", "images", "top model", "top sampler"], rows),
-        "By created_at: the date the image was made (EXIF/PNG time, else the file's modification time).")))
+        " ".join(["By created_at, when the image was made: a date in the file (EXIF, XMP, PNG), a time the "
+                  "generator recorded, a date in the file or folder name, else the file's modification time.",
+                  *(line + "." for line in trends_dated_by(t))]))))
 
     h = analysis.habits
     habits = _img(plots, "habits", "Weekday and hour") + '<div class="grid"><div>' + _html_table(
         ["Weekday", "images"], list(zip(WEEKDAYS, h.weekday))) + "</div><div>" + _html_table(
         ["Hour", "images"], [(f"{i:02d}", n) for i, n in enumerate(h.hour)]) + "</div></div>"
-    sections.append(("habits", "Habits", _section("habits", "Weekday and hour", habits)))
+    sections.append(("habits", "Habits", _section("habits", "Weekday and hour", habits,
+                                                  " ".join(line + "." for line in habits_counted(h)))))
 
     cov = analysis.coverage
     cov_rows = [(r.generator, r.status, r.images, *(n for _, n in r.by_format)) for r in cov.rows]

@@ -17,7 +17,8 @@ from __future__ import annotations
 import logging
 from typing import Iterable, Sequence
 
-from ..analysis import Analysis, CameraStats, Comparison, Counts, CrossTab, Habits, LoraUsage, Trends, WEEKDAYS
+from ..analysis import (UNRECORDED, VIA_MTIME, WEEKDAYS, Analysis, CameraStats, Comparison, Counts, CrossTab, Habits,
+                        LoraUsage, SourceCounts, Trends)
 from ..analysis.counts import format_number
 from ..analysis.distributions import FAR_OUT, NUMERIC_PARAMETERS, SIDE_PX, SMALL_SAMPLE, Distribution
 from ..coverage import CoverageTable
@@ -142,11 +143,57 @@ def _legend_table(title: str, months: Sequence[str], series: Sequence[tuple[str,
     return [title] + _table(headers, rows) + [f"[{i + 1}] {name}" for i, (name, _) in enumerate(series)]
 
 
+# the date sources as a reader calls them
+_SOURCE_NAMES = {"file_name": "file name", UNRECORDED: "not recorded"}
+
+
+def sources_inline(counts: SourceCounts) -> str:
+    """'embedded 4, file name 1, mtime 2': images per source of their date."""
+    def name(source: str) -> str:
+        base, via, _ = source.partition(VIA_MTIME)
+        return _SOURCE_NAMES.get(base, base) + via
+    return ", ".join(f"{name(source)} {format_count(n)}" for source, n in counts) if counts else NONE
+
+
+def _source_notes(counts: SourceCounts) -> list[str]:
+    names = {source.partition(VIA_MTIME)[0] for source, _ in counts}
+    notes = []
+    if any(VIA_MTIME in source for source, _ in counts):
+        notes.append('"+ mtime": the day from that source, the hour from the file\'s modification time on that day')
+    if UNRECORDED in names:
+        notes.append("not recorded: indexed before dates had sources; DB_filler.py --reparse records them")
+    return notes
+
+
+def trends_dated_by(trends: Trends) -> list[str]:
+    """Which sources dated the images of the trends."""
+    if not trends.sources:
+        return []
+    return [f"Dated by: {sources_inline(trends.sources)}", *_source_notes(trends.sources)]
+
+
+def habits_counted(habits: Habits) -> list[str]:
+    """Which images the habits count, which they leave out and why."""
+    lines = []
+    if habits.sources:
+        lines.append(f"Counted: {_images(habits.images)} with a time of day, dated by: {sources_inline(habits.sources)}")
+        if habits.mtime_only:
+            lines.append(f"Of these, {format_count(habits.mtime_only)} dated only by the file's modification time "
+                         "(mtime), which a copy or a restore changes")
+    if habits.date_only:
+        lines.append(f"Left out for lack of a time of day: {_images(habits.left_out)}, dated by: "
+                     f"{sources_inline(habits.date_only)}")
+    if habits.undated:
+        lines.append(f"Images without a usable date: {format_count(habits.undated)}")
+    return lines + _source_notes(habits.sources + habits.date_only)
+
+
 def format_trends(trends: Trends) -> str:
     lines = ["Images per month (by created_at):"]
     lines += [f"{m}: {n}" for m, n in zip(trends.months, trends.images)]
     if trends.undated:
         lines.append(f"(no date: {trends.undated})")
+    lines += trends_dated_by(trends)
     lines += ["", "Top model per month:"]
     lines += [f"{m}: {pairs_inline([best])}" for m, best in zip(trends.months, trends.top_model) if best]
     lines += ["", "Top sampler per month:"]
@@ -157,12 +204,13 @@ def format_trends(trends: Trends) -> str:
 
 
 def format_habits(habits: Habits) -> str:
-    lines = ["Images by weekday (by created_at):"]
+    lines = ["Images by weekday (by created_at; images with a time of day):"]
     lines += [f"{day}: {n}" for day, n in zip(WEEKDAYS, habits.weekday)]
     lines += ["", "Images by hour of day:"]
     lines += [f"{h:02d}: {n}" for h, n in enumerate(habits.hour)]
-    if habits.undated:
-        lines += ["", f"Images without a usable date: {habits.undated}"]
+    counted = habits_counted(habits)
+    if counted:
+        lines += [""] + counted
     return "\n".join(lines) + "\n"
 
 

@@ -95,7 +95,7 @@ IMAGE_COLUMNS: tuple[Column, ...] = (
     Column("extra_json", Optional[str], "TEXT", STORED,
            "tags our own readers found where ExifTool cannot look (stealth pixels, a legacy import's text)"),
     Column("created_at", Optional[str], "TEXT", STORED,
-           "when the image was made: EXIF/PNG time if present, else file mtime (ISO 8601)"),
+           "when the image was made, from the best source (created_source); ISO 8601, YYYY-MM-DD for a day only"),
     Column("parse_status", str, "TEXT NOT NULL", STORED, "ok / no_metadata / unparsed / error"),
     Column("error", Optional[str], "TEXT", STORED, "why the status is not ok"),
     Column("parser", Optional[str], "TEXT", STORED, "the parser that read the recipe"),

@@ -43,7 +43,7 @@ class DateTag:
 
     name: str
     groups: Optional[tuple[str, ...]] = None  # family-1 groups; None: any
-    completion: Optional[str] = None  # a tag of the same group holding the time or zone the value lacks
+    completion: Optional[str] = None  # a tag holding the time or zone the value lacks
     utc: bool = False  # the format defines the value as UTC
 
 
@@ -116,7 +116,7 @@ def creation_time(tags: Optional[Mapping], params: Optional[Mapping], path: str,
     iso = _tags_date(tags, SAVE_TAGS)
     if iso:
         return CreationTime(iso, CREATED_EMBEDDED)
-    mtime = datetime.fromtimestamp(mtime_ns / 1e9) if mtime_ns else None  # local clock, as names are
+    mtime = _local(mtime_ns)
     parts = _SEPARATORS.split(path) if path else []
     if parts:
         iso = name_date(parts[-1], mtime, seed)
@@ -125,10 +125,19 @@ def creation_time(tags: Optional[Mapping], params: Optional[Mapping], path: str,
         iso = folder_date(parts[-FOLDER_DEPTH - 1:-1], mtime)
         if iso:
             return CreationTime(iso, CREATED_FOLDER)
-    if mtime_ns:
-        at = datetime.fromtimestamp(mtime_ns / 1e9, tz=timezone.utc).astimezone()
-        return CreationTime(at.isoformat(timespec="seconds"), CREATED_MTIME)
+    if mtime is not None:
+        return CreationTime(mtime.astimezone().isoformat(timespec="seconds"), CREATED_MTIME)
     return CreationTime(None, None)
+
+
+def _local(mtime_ns: Optional[int]) -> Optional[datetime]:
+    """The mtime on the local clock (as names are written), naive; None when unknown or absurd."""
+    if not mtime_ns:
+        return None
+    try:
+        return datetime.fromtimestamp(mtime_ns / 1e9)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def iso_date(value: Any, *, utc: bool = False) -> Optional[str]:

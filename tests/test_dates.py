@@ -83,6 +83,7 @@ def test_the_chain_takes_the_most_trusted_source():
         assert creation_time(None, None, "/lib/outputs/2024-01-02/00001-123.png", mtime_ns) == ("2024-01-02", "folder")
         assert creation_time(None, None, "/lib/misc/cat.png", mtime_ns) == ("2024-01-05T08:00:00+00:00", "mtime")
     assert creation_time(None, None, "/lib/misc/cat.png", None) == (None, None)  # not even an mtime: no date
+    assert creation_time(None, None, "/lib/misc/cat.png", 10**25) == (None, None)  # an mtime past year 9999
 
 
 def test_exif_offsets_and_iptc_time_are_joined_as_exiftool_composites_would():

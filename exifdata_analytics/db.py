@@ -129,6 +129,14 @@ CREATE TABLE spellings (
 ) WITHOUT ROWID;
 DROP INDEX resources_kind_name;
 CREATE INDEX resources_kind_name ON resources(kind, name, hash, canonical_name);
+CREATE TABLE model_file_hashes (  -- the unused command's cache: a models folder is hashed once
+    path       TEXT PRIMARY KEY,
+    size_bytes INTEGER NOT NULL,
+    mtime_ns   INTEGER NOT NULL,
+    sha256     TEXT NOT NULL,
+    autov1     TEXT NOT NULL,
+    addnet     TEXT
+);
 """
 
 # version -> script that brings a database from version-1 to version

@@ -38,6 +38,7 @@ ALLOWED_IMPORTS = {
     "maintenance": {"db", "errors", "export", "scan", "search"},
     "legacy": {"db", "errors", "exiftool", "filler", "models", "records", "scan"},
     "samples": set(),
+    "inventory": {"errors", "names"},
 }
 
 

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from .. import export as exporting
-from .. import maintenance
+from .. import inventory, maintenance
 from ..config import Settings
 from ..coverage import parse_coverage
+from ..errors import DatabaseError
 from ..legacy import import_legacy
 from .common import EXIT_FATAL, EXIT_OK, ProgressBar, UsageError, strip_quotes
 from .db_format import (count_text, format_coverage, format_hits, format_legacy, format_sidecars, format_table,
-                        human_bytes, kv, search_summary, to_json)
+                        format_unused, human_bytes, kv, search_summary, to_json)
 
 logger = logging.getLogger(__name__)
 
@@ -224,6 +225,30 @@ def show_duplicates(db_path: Path, as_json: bool = False, limit: Optional[int] =
             print(f"  {p}")
     if len(groups) < len(r.groups):
         print(f"\n… and {count_text(len(r.groups) - len(groups))} more sets (--limit N, or --json for all)")
+    return EXIT_OK
+
+
+def show_unused(db_path: Path, models_dir: str, as_json: bool = False, progress: bool = True) -> int:
+    """Model files under a folder with the images that used them, and the never used ones."""
+    try:
+        con = maintenance.open_database(db_path, readonly=False)  # writable for the hash cache
+        cache = True
+    except DatabaseError:
+        con = maintenance.open_database(db_path)
+        cache = False
+    bar = ProgressBar(progress and not as_json, "Hashing model files", unit="B")
+    try:
+        r = inventory.find_unused(con, strip_quotes(models_dir), progress=bar, cache=cache)
+    finally:
+        bar.close()
+        con.close()
+    if as_json:
+        _print_json({"root": r.root, "files": [{k: getattr(f, k) for k in ("path", "kind", "name", "size_bytes",
+                                                                           "images", "last_used", "matched_by")}
+                                               for f in r.files],
+                     "unused": [f.path for f in r.unused], "unused_bytes": r.unused_bytes})
+        return EXIT_OK
+    print(format_unused(r))
     return EXIT_OK
 
 

@@ -203,3 +203,25 @@ def format_legacy(s: LegacyImportSummary, legacy: str, db_path: Path) -> str:
         lines.append("  generators: " + ", ".join(f"{g} {count_text(c)}" for g, c in s.generators))
     lines.append(f"  elapsed: {s.elapsed:.1f} s")
     return "\n".join(lines)
+
+
+def format_unused(r) -> str:
+    """The unused command's report: every model file with its images, the never used last."""
+    used = [f for f in r.files if f.images]
+    lines = [f"Model files under {r.root}: {count_text(len(r.files))} ({count_text(len(used))} used, "
+             f"{count_text(len(r.unused))} never used by an indexed image)"]
+    if r.hashed:
+        lines.append(f"  hashed {count_text(r.hashed)} files ({human_bytes(r.hashed_bytes)}) in {r.elapsed:.1f} s"
+                     + ("; the hashes are kept for the next run" if r.cache_used else
+                        "; the database is read-only, so the hashes were not kept"))
+    if used:
+        lines += ["", format_table(["Kind", "Name", "Images", "Last used", "Matched by", "Size"],
+                                   [(f.kind, f.name, count_text(f.images), (f.last_used or "")[:10],
+                                     "+".join(f.matched_by), human_bytes(f.size_bytes)) for f in used],
+                                   numeric=(2, 5), max_widths={1: 60})]
+    if r.unused:
+        lines += ["", f"Never used ({human_bytes(r.unused_bytes)} on disk):",
+                  format_table(["Kind", "Path", "Size"], [(f.kind, f.path, human_bytes(f.size_bytes)) for f in r.unused],
+                               numeric=(2,), clip_left=(1,), max_widths={1: 100})]
+    return "\n".join(lines)
+

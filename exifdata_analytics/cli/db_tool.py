@@ -143,6 +143,11 @@ COMMANDS = (
             actions.show_duplicates, lambda a, _: {"as_json": a.json, "limit": a.limit},
             args=(JSON, arg("--limit", type=int, default=20, metavar="N", help="sets to list (default 20)")),
             menu=MenuItem("11", "Duplicates", lambda _: {"limit": 10})),
+    Command("unused", "model files (checkpoints, LoRAs, embeddings, VAEs) under MODELS_DIR with the images that "
+                      "used each, and the ones never used (matched by name and by hash; read-only on MODELS_DIR)",
+            actions.show_unused, lambda a, _: {"models_dir": a.models_dir, "as_json": a.json,
+                                               "progress": _progress(a)},
+            args=(arg("models_dir", metavar="MODELS_DIR", help="the folder that holds the model files"), JSON)),
     Command("coverage", "images per generator and per parse status / reason",
             actions.show_coverage, _as_json, args=(JSON,),
             menu=MenuItem("12", "Coverage by generator")),

@@ -28,6 +28,7 @@ from .analysis import (WEEKDAYS, Analysis, CameraStats, Comparison, Counts, Cros
                        KeywordResult, LoraUsage, Trends)
 from .analysis.counts import format_number
 from .analysis.distributions import Distribution
+from .analysis.topics import ThemeContext, Topics
 from .coverage import CoverageTable
 from .errors import InputError
 
@@ -223,6 +224,30 @@ def trends_chart(trends: Trends) -> Figure:
     _month_ticks(axes[2], trends.months)
     fig.suptitle("Trends by month (created_at)", fontsize=13)
     fig.tight_layout(rect=(0, 0, 1, 0.97))
+    return fig
+
+
+def topics_chart(topics: Topics, context: Sequence[ThemeContext]) -> Figure:
+    """Each theme's images per month: which themes grow and fade."""
+    fig = _figure(12, 5)
+    months = sorted({m for c in context for m, _ in c.months})
+    if not topics.themes or not months:
+        _empty(fig, "No themes" if not topics.themes else "No dated images")
+        fig.suptitle("Themes of the prompts by month")
+        return fig
+    ax = fig.subplots()
+    x = list(range(len(months)))
+    words = {t.number: ", ".join(t.words[:4]) for t in topics.themes}
+    for c in context:
+        per_month = dict(c.months)
+        ax.plot(x, [per_month.get(m, 0) for m in months], marker="o", markersize=3,
+                label=_short(f"{c.number}: {words.get(c.number, '')}", 50))
+    ax.set_ylabel("Images")
+    ax.legend(fontsize=8, loc="upper left", frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    _month_ticks(ax, months)
+    fig.suptitle("Themes of the prompts by month (created_at)", fontsize=13)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
 
 
@@ -431,6 +456,8 @@ def plot_jobs(analysis: Analysis) -> list[PlotJob]:
     ]
     if analysis.keywords:
         jobs.append(PlotJob("keywords", "keyword_counts.png", keyword_chart, (analysis.keywords,)))
+    if analysis.topics.themes:
+        jobs.append(PlotJob("topics", "prompt_topics.png", topics_chart, (analysis.topics, analysis.topic_context)))
     if analysis.camera.images:
         jobs.append(PlotJob("camera", "camera_photos.png", camera_chart, (analysis.camera,), 2.5))
     if analysis.comparison is not None:

@@ -28,7 +28,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 GOLDEN_REPORTS = (
     "keyword_analysis.txt", "prompt_word_counts.txt", "negative_prompt_word_counts.txt", "parameter_counts.txt",
     "prompt_tag_counts.txt", "negative_prompt_tag_counts.txt", "lora_usage.txt", "combinations.txt",
-    "trends.txt", "habits.txt", "coverage.txt", "camera_photos.txt", "comparison.txt", "parameter_distributions.txt",
+    "trends.txt", "habits.txt", "coverage.txt", "camera_photos.txt", "comparison.txt", "prompt_topics.txt", "parameter_distributions.txt",
 )
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 from .counts import Counts
 from .keywords import keyword_hits, normalise_keyword
 from .prompts import clean_prompts, count_matrix, tag_counts, tfidf_scores, word_counts_from_matrix
+from .topics import Topics, prompt_topics
 from .selection import Filters, load_embeddings, load_texts, open_database, read_snapshot, snapshot_fingerprint
 
 logger = logging.getLogger(__name__)
@@ -27,15 +28,18 @@ class PromptStatistics:
     tfidf: tuple[tuple[str, float], ...]
     tags: Counts
     keyword_hits: tuple[tuple[str, tuple[int, ...]], ...]
+    topics: Topics = Topics()
 
 
-def prompt_statistics(cleaned: pd.Series, keywords: Sequence[str] = (), tfidf_top: int = 50) -> PromptStatistics:
-    """Words, TF-IDF, tags and keyword hits (as the ``cleaned`` Series' index: image ids)."""
+def prompt_statistics(cleaned: pd.Series, keywords: Sequence[str] = (), tfidf_top: int = 50,
+                      topics: Optional[int] = None) -> PromptStatistics:
+    """Words, TF-IDF, tags, keyword hits (as the ``cleaned`` Series' index: image ids) and themes
+    (``topics``: how many, None to let the data choose, 0 for none)."""
     vocab = count_matrix(cleaned)
     hits = tuple((k, tuple(int(i) for i in keyword_hits(k, cleaned, vocab))) for k in keywords
                  if normalise_keyword(k))
     return PromptStatistics(word_counts_from_matrix(vocab, "prompt words"), tfidf_scores(vocab, tfidf_top),
-                            tag_counts(cleaned, "prompt tags"), hits)
+                            tag_counts(cleaned, "prompt tags"), hits, prompt_topics(vocab, cleaned, topics))
 
 
 def cleaned_texts(con: sqlite3.Connection, column: str, filters: Filters = Filters(), dedupe: bool = True,
@@ -48,7 +52,7 @@ def cleaned_texts(con: sqlite3.Connection, column: str, filters: Filters = Filte
 
 
 def prompt_statistics_from(db_path: str, filters: Filters, dedupe: bool, keywords: Sequence[str] = (),
-                           tfidf_top: int = 50) -> tuple[tuple, PromptStatistics]:
+                           tfidf_top: int = 50, topics: Optional[int] = None) -> tuple[tuple, PromptStatistics]:
     """``prompt_statistics`` of the selected images, read from the database file with a
     connection of its own in one read transaction, with the fingerprint of that snapshot: the
     job the CLI's helper process runs while the main process reads everything else (SQLite in
@@ -60,4 +64,4 @@ def prompt_statistics_from(db_path: str, filters: Filters, dedupe: bool, keyword
             cleaned = cleaned_texts(con, "prompt", filters, dedupe)
     finally:
         con.close()
-    return fingerprint, prompt_statistics(cleaned, keywords, tfidf_top)
+    return fingerprint, prompt_statistics(cleaned, keywords, tfidf_top, topics)

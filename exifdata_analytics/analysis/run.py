@@ -21,6 +21,7 @@ from .prompts import tag_counts, word_counts
 from .resources import LoraUsage, lora_usage
 from .selection import (Filters, load_resources, load_selection, parse_compare_spec, read_snapshot, selection_sql,
                         snapshot_fingerprint)
+from .topics import ThemeContext, Topics, describe_topics
 from .timeline import Habits, Trends, monthly_trends, weekday_hour
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class AnalysisOptions:
     compare: Optional[tuple[str, str]] = None  # two subset specs, e.g. ('folder=/a', 'folder=/b')
     tfidf_top: int = 50
     raw_names: bool = False  # count samplers, models, … as written instead of one name per thing
+    topics: Optional[int] = None  # themes of the prompts: how many (None: the data chooses; 0: none)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class Analysis:
     coverage: CoverageTable
     camera: CameraStats
     distributions: tuple[Distribution, ...] = ()  # numeric parameters along their value axis
+    topics: Topics = Topics()  # themes of the prompts
+    topic_context: tuple[ThemeContext, ...] = ()  # each theme's top models and months
     comparison: Optional[Comparison] = None
 
     def parameter(self, name: str) -> Counts:
@@ -85,7 +89,7 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
     if executor is not None and db_path:
         try:
             future = executor.submit(prompt_statistics_from, db_path, options.filters, options.dedupe,
-                                     options.keywords, options.tfidf_top)
+                                     options.keywords, options.tfidf_top, options.topics)
         except (BrokenExecutor, RuntimeError) as exc:  # RuntimeError: the executor was shut down
             logger.warning("the helper process is not available (%s); working in this process", exc)
     selection = load_selection(con, options.filters, options.dedupe, raw_names=options.raw_names)
@@ -121,7 +125,7 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
             stats = None
     if stats is None:
         stats = prompt_statistics(cleaned_texts(con, "prompt", options.filters, options.dedupe), options.keywords,
-                                  options.tfidf_top)
+                                  options.tfidf_top, options.topics)
     return Analysis(
         db_path=db_path,
         options=options,
@@ -135,6 +139,8 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
         tfidf=stats.tfidf,
         keywords=keyword_analysis(frame, dict(stats.keyword_hits), options.top_models, options.top_samplers),
         **rest,
+        topics=stats.topics,
+        topic_context=describe_topics(stats.topics, frame, options.top_models),
     )
 
 

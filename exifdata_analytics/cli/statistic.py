@@ -47,7 +47,7 @@ PROMPT_TOP_SAMPLERS = "Enter the number of top samplers to display (default is 3
 # outputs that only some runs produce: removed when this run does not, so that a folder
 # never mixes this run's reports with a previous run's
 _OPTIONAL_OUTPUTS = ("camera_photos.txt", "comparison.txt", "camera_photos.png", "comparison.png",
-                     "keyword_counts.png")
+                     "keyword_counts.png", "prompt_topics.png")
 
 
 def _date(text: str) -> str:
@@ -65,6 +65,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _topics_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= 50:
+        raise argparse.ArgumentTypeError("must be from 0 (no themes) to 50")
     return value
 
 
@@ -101,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="compare two subsets side by side, each KEY=VALUE with KEY folder, model, generator, "
                         "since or until (join several with ';'), or a search query with a field "
                         "(e.g. --compare folder=/img/old folder=/img/new, or --compare 'sampler:euler' 'sampler:dpm')")
+    p.add_argument("--topics", type=_topics_count, metavar="N",
+                   help="themes to find in the prompts for prompt_topics.txt (default: chosen by the data, 3 to 12; "
+                        "0: none)")
     p.add_argument("--raw-names", action="store_true",
                    help="count samplers, schedules, models, VAEs and LoRAs as each tool wrote them (default: one "
                         "name per thing: 'Euler a', 'euler_ancestral' and 'k_euler_ancestral' are one sampler)")
@@ -362,7 +375,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         out_dir = Path(strip_quotes(args.out)).expanduser() if args.out else DEFAULT_OUT_DIR
         options = AnalysisOptions(keywords=keywords, top_models=top_models, top_samplers=top_samplers,
                                   filters=_filters(args), dedupe=not args.no_dedupe, compare=_compare(args),
-                                  raw_names=args.raw_names)
+                                  raw_names=args.raw_names, topics=args.topics)
         logger.info("database %s; keywords (%s): %s; top %d models, %d samplers; filters: %s; dedupe: %s; "
                     "out: %s", db_path, keyword_source, ", ".join(keywords), top_models, top_samplers,
                     options.filters.describe(), options.dedupe, out_dir)

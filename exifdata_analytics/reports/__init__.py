@@ -7,7 +7,7 @@ from .files import prepare_output_dir, write_file, write_text_reports
 from .html import format_html, write_html_report
 from .text import (CAMERA_REPORT, COMBINATIONS_REPORT, COMPARISON_REPORT, COVERAGE_REPORT, HABITS_REPORT, HTML_REPORT,
                    KEYWORD_REPORT, LORA_REPORT, NEGATIVE_TAGS_REPORT, NEGATIVE_WORDS_REPORT, ORIGINAL_REPORTS,
-                   PARAMETER_REPORT, PROMPT_TAGS_REPORT, PROMPT_WORDS_REPORT, TFIDF_REPORT, TRENDS_REPORT,
+                   PARAMETER_REPORT, PROMPT_TAGS_REPORT, PROMPT_WORDS_REPORT, TFIDF_REPORT, TOPICS_REPORT, TRENDS_REPORT,
                    format_camera, format_combinations, format_comparison, format_coverage, format_habits,
                    format_keyword_analysis, format_lora_usage, format_parameter_counts, format_tfidf, format_trends,
                    format_value_counts, format_word_counts, text_reports)
@@ -16,7 +16,7 @@ __all__ = [
     "prepare_output_dir", "write_file", "write_text_reports", "format_html", "write_html_report",
     "CAMERA_REPORT", "COMBINATIONS_REPORT", "COMPARISON_REPORT", "COVERAGE_REPORT", "HABITS_REPORT", "HTML_REPORT",
     "KEYWORD_REPORT", "LORA_REPORT", "NEGATIVE_TAGS_REPORT", "NEGATIVE_WORDS_REPORT", "ORIGINAL_REPORTS",
-    "PARAMETER_REPORT", "PROMPT_TAGS_REPORT", "PROMPT_WORDS_REPORT", "TFIDF_REPORT", "TRENDS_REPORT",
+    "PARAMETER_REPORT", "PROMPT_TAGS_REPORT", "PROMPT_WORDS_REPORT", "TFIDF_REPORT", "TOPICS_REPORT", "TRENDS_REPORT",
     "format_camera", "format_combinations", "format_comparison", "format_coverage", "format_habits",
     "format_keyword_analysis", "format_lora_usage", "format_parameter_counts", "format_tfidf", "format_trends",
     "format_value_counts", "format_word_counts", "text_reports",

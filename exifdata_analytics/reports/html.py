@@ -89,6 +89,19 @@ def _section(anchor: str, title: str, body: str, note: str = "") -> str:
     return f'<section id="{_e(anchor)}"><h2>{_e(title)}</h2>{note_html}{body}</section>'
 
 
+def _topics_section(analysis: Analysis, plots: Mapping[str, Path]) -> str:
+    topics = analysis.topics
+    if not topics.themes:
+        return _section("topics", "Themes of the prompts", "", f"None: {topics.chosen_by}.")
+    models = {c.number: c.top_models for c in analysis.topic_context}
+    rows = [(t.number, ", ".join(t.words[:8]), t.images, f"{100 * t.share:.1f}%", pairs_inline(t.tags[:5]),
+             pairs_inline(models.get(t.number, ()))) for t in topics.themes]
+    return _section("topics", "Themes of the prompts",
+                    _img(plots, "topics", "Themes by month")
+                    + _html_table(["Theme", "Words", "images", "share", "top tags", "top models"], rows),
+                    f"{len(topics.themes)} themes in {format_count(topics.prompts)} prompts ({topics.chosen_by}).")
+
+
 def _distributions_section(analysis: Analysis, plots: Mapping[str, Path]) -> str:
     """Numeric parameters by value: the chart, the statistics table, each parameter's values or bins."""
     dists = analysis.distributions
@@ -134,6 +147,7 @@ def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Option
         "parameters", "Parameters", f'<div class="grid">{params}</div>',
         "Images per value (top 20; parameter_counts.txt has all). Empty values are not counted.")))
     sections.append(("distributions", "By value", _distributions_section(analysis, plots)))
+    sections.append(("topics", "Themes", _topics_section(analysis, plots)))
 
     if analysis.keywords:
         rows = [(k.keyword, k.count, pairs_inline(k.top_models), pairs_inline(k.top_samplers))

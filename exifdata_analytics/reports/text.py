@@ -21,6 +21,7 @@ from ..analysis import (UNRECORDED, VIA_MTIME, WEEKDAYS, Analysis, CameraStats, 
                         LoraUsage, SourceCounts, Trends)
 from ..analysis.counts import format_number
 from ..analysis.distributions import FAR_OUT, NUMERIC_PARAMETERS, SIDE_PX, SMALL_SAMPLE, Distribution
+from ..analysis.topics import ThemeContext, Topics
 from ..coverage import CoverageTable
 from ..texttable import table_lines
 
@@ -41,6 +42,7 @@ COVERAGE_REPORT = "coverage.txt"
 CAMERA_REPORT = "camera_photos.txt"
 COMPARISON_REPORT = "comparison.txt"
 DISTRIBUTIONS_REPORT = "parameter_distributions.txt"
+TOPICS_REPORT = "prompt_topics.txt"
 HTML_REPORT = "report.html"
 
 ORIGINAL_REPORTS = (KEYWORD_REPORT, PROMPT_WORDS_REPORT, NEGATIVE_WORDS_REPORT, PARAMETER_REPORT, TFIDF_REPORT)
@@ -305,6 +307,28 @@ def format_distributions(distributions: Sequence[Distribution]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def format_topics(topics: Topics, context: Sequence[ThemeContext] = ()) -> str:
+    """prompt_topics.txt: each theme's words, size, top tags, models and months."""
+    if not topics.themes:
+        return f"Themes in the prompts: none ({topics.chosen_by}).\n"
+    lines = [f"Themes in the prompts: {len(topics.themes)} themes in {format_count(topics.prompts)} prompts "
+             f"({topics.chosen_by}).",
+             "Method: NMF on the prompts' TF-IDF (words in more than half of the prompts, in fewer than 3, "
+             "and stop words left out); an image belongs to the theme that weighs most in its prompt."]
+    if topics.without_theme:
+        lines.append(f"{format_count(topics.without_theme)} prompts have none of the themes' words.")
+    by_number = {c.number: c for c in context}
+    for theme in topics.themes:
+        lines += ["", f"Theme {theme.number}: {', '.join(theme.words)} "
+                      f"({_images(theme.images)}, {100 * theme.share:.1f}%)"]
+        lines.append(f"  top tags: {pairs_inline(theme.tags)}")
+        extra = by_number.get(theme.number)
+        if extra is not None:
+            lines.append(f"  top models: {pairs_inline(extra.top_models)}")
+            lines.append("  by month: " + (", ".join(f"{m} {n}" for m, n in extra.months) or NONE))
+    return "\n".join(lines) + "\n"
+
+
 def text_reports(analysis: Analysis) -> dict[str, str]:
     """File name -> content of every text report for this analysis."""
     reports = {
@@ -321,6 +345,7 @@ def text_reports(analysis: Analysis) -> dict[str, str]:
         HABITS_REPORT: format_habits(analysis.habits),
         COVERAGE_REPORT: format_coverage(analysis.coverage),
         DISTRIBUTIONS_REPORT: format_distributions(analysis.distributions),
+        TOPICS_REPORT: format_topics(analysis.topics, analysis.topic_context),
     }
     if analysis.camera.images:
         reports[CAMERA_REPORT] = format_camera(analysis.camera)

@@ -199,14 +199,27 @@ def _describe(name: str, source: str, kept: np.ndarray, without: int, left_out: 
                         float(kept[-1]), float(kept.mean()), bars, width)
 
 
+def usable_values(values: np.ndarray, parameter: NumericParameter) -> np.ndarray:
+    """Which of ``values`` can be settings of ``parameter`` (NaN and infinities cannot)."""
+    with np.errstate(invalid="ignore"):
+        usable = np.isfinite(values) & (values >= parameter.low) & (values <= parameter.high)
+        if parameter.integer:
+            usable &= np.mod(values, 1) == 0
+    return usable
+
+
+def usable_sizes(width: np.ndarray, height: np.ndarray) -> np.ndarray:
+    """Which generation sizes can be settings: both sides whole and within ``SIDE_PX``."""
+    with np.errstate(invalid="ignore"):
+        return np.logical_and.reduce([(side >= SIDE_PX[0]) & (side <= SIDE_PX[1]) & (np.mod(side, 1) == 0)
+                                      for side in (width, height)])
+
+
 def parameter_distribution(frame: pd.DataFrame, parameter: NumericParameter) -> Distribution:
     """One column's distribution; NaN is no value, values that cannot be settings are left out."""
     values = frame[parameter.column].to_numpy(dtype=float)
     present = values[~np.isnan(values)]
-    with np.errstate(invalid="ignore"):
-        usable = np.isfinite(present) & (present >= parameter.low) & (present <= parameter.high)
-        if parameter.integer:
-            usable &= np.mod(present, 1) == 0
+    usable = usable_values(present, parameter)
     return _describe(parameter.name, parameter.column, present[usable], len(values) - len(present),
                      int((~usable).sum()), parameter.integer)
 
@@ -217,9 +230,7 @@ def size_distributions(frame: pd.DataFrame) -> tuple[Distribution, Distribution]
     width, height = frame["width"].to_numpy(dtype=float), frame["height"].to_numpy(dtype=float)
     present = ~(np.isnan(width) | np.isnan(height))
     width, height = width[present], height[present]
-    with np.errstate(invalid="ignore"):
-        usable = np.logical_and.reduce([(side >= SIDE_PX[0]) & (side <= SIDE_PX[1]) & (np.mod(side, 1) == 0)
-                                        for side in (width, height)])
+    usable = usable_sizes(width, height)
     width, height = width[usable], height[usable]
     without, left_out = int((~present).sum()), int((~usable).sum())
     return (_describe(MEGAPIXELS, "width * height / 1e6 of the generation size", width * height / 1e6, without,

@@ -13,6 +13,8 @@ Nothing here prints, plots or writes files. The modules, by job:
 * ``breakdowns``: cross-tabs and side-by-side comparison of two subsets;
 * ``timeline``: trends by month, weekday/hour habits, each by the source of the dates;
 * ``camera``: ordinary photos' camera fields;
+* ``model_cards``: each model's usual settings;
+* ``co_use``: LoRA x model, LoRA x LoRA and tag pairs ranked by lift;
 * ``run``: ``analyse()``, everything above for one run, in one read snapshot.
 
 Conventions shared by every statistic: empty values are not a category; images are counted
@@ -27,10 +29,12 @@ from __future__ import annotations
 from ..errors import DatabaseError, InputError
 from .breakdowns import COMPARE_PARAMETERS, Comparison, CrossTab, compare, crosstab
 from .camera import CAMERA_FIELDS, CameraStats, camera_fields, camera_stats
+from .co_use import CoUse, Pair, PairTable
 from .counts import NUMERIC_COLUMNS, PARAMETERS, TEXT_COLUMNS, Counts, format_number, parameter_counts, value_counts
 from .distributions import (ASPECT_RATIO, MEGAPIXELS, NUMERIC_PARAMETERS, Distribution, NumericParameter, ValueCount,
                             numeric_distributions, quartiles, ratio_name)
 from .keywords import KeywordResult, keyword_analysis, keyword_hits, keyword_pattern, normalise_keyword, parse_keywords
+from .model_cards import ModelCard
 from .prompt_statistics import PromptStatistics, cleaned_texts, prompt_statistics, prompt_statistics_from
 from .prompts import (TOKEN_PATTERN, Vocabulary, clean_prompt, clean_prompts, count_matrix, prompt_tags, tag_counts,
                       tfidf_scores, word_counts, word_counts_from_matrix)
@@ -57,6 +61,7 @@ __all__ = [
     "Analysis", "AnalysisOptions", "analyse",
     "COMPARE_KEYS", "Filters", "Selection", "check_schema", "load_embeddings", "load_resources", "load_selection",
     "load_texts", "open_database", "parse_compare_spec", "read_snapshot", "selection_sql", "snapshot_fingerprint",
+    "CoUse", "Pair", "PairTable", "ModelCard",  # (their functions: analysis.co_use, analysis.model_cards)
     "WEEKDAYS", "Habits", "Trends", "monthly_trends", "weekday_hour",
     "UNRECORDED", "VIA_MTIME", "SourceCounts", "source_counts",
 ]

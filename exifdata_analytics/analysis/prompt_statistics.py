@@ -10,6 +10,7 @@ from typing import Optional, Sequence
 
 import pandas as pd
 
+from .co_use import Cooccurrence, tag_cooccurrence
 from .counts import Counts
 from .keywords import keyword_hits, normalise_keyword
 from .prompts import clean_prompts, count_matrix, tag_counts, tfidf_scores, word_counts_from_matrix
@@ -29,17 +30,19 @@ class PromptStatistics:
     tags: Counts
     keyword_hits: tuple[tuple[str, tuple[int, ...]], ...]
     topics: Topics = Topics()
+    tag_pairs: Optional[Cooccurrence] = None  # pairs of the most used tags, for the co-use report
 
 
 def prompt_statistics(cleaned: pd.Series, keywords: Sequence[str] = (), tfidf_top: int = 50,
                       topics: Optional[int] = None) -> PromptStatistics:
-    """Words, TF-IDF, tags, keyword hits (as the ``cleaned`` Series' index: image ids) and themes
-    (``topics``: how many, None to let the data choose, 0 for none)."""
+    """Words, TF-IDF, tags, keyword hits (as the ``cleaned`` Series' index: image ids), themes
+    (``topics``: how many, None to let the data choose, 0 for none) and tag pairs."""
     vocab = count_matrix(cleaned)
     hits = tuple((k, tuple(int(i) for i in keyword_hits(k, cleaned, vocab))) for k in keywords
                  if normalise_keyword(k))
-    return PromptStatistics(word_counts_from_matrix(vocab, "prompt words"), tfidf_scores(vocab, tfidf_top),
-                            tag_counts(cleaned, "prompt tags"), hits, prompt_topics(vocab, cleaned, topics))
+    tags = tag_counts(cleaned, "prompt tags")
+    return PromptStatistics(word_counts_from_matrix(vocab, "prompt words"), tfidf_scores(vocab, tfidf_top), tags,
+                            hits, prompt_topics(vocab, cleaned, topics), tag_cooccurrence(cleaned, tags))
 
 
 def cleaned_texts(con: sqlite3.Connection, column: str, filters: Filters = Filters(), dedupe: bool = True,

@@ -13,9 +13,11 @@ from typing import Optional
 from ..coverage import CoverageTable, coverage_groups, coverage_table, unknown_spellings
 from .breakdowns import Comparison, CrossTab, compare, crosstab
 from .camera import CameraStats, camera_stats
+from .co_use import CoUse, co_use
 from .counts import Counts, parameter_counts
 from .distributions import Distribution, numeric_distributions
 from .keywords import KeywordResult, keyword_analysis
+from .model_cards import ModelCard, model_cards
 from .prompt_statistics import PromptStatistics, cleaned_texts, prompt_statistics, prompt_statistics_from
 from .prompts import tag_counts, word_counts
 from .resources import LoraUsage, lora_usage
@@ -66,6 +68,8 @@ class Analysis:
     topics: Topics = Topics()  # themes of the prompts
     topic_context: tuple[ThemeContext, ...] = ()  # each theme's top models and months
     comparison: Optional[Comparison] = None
+    model_cards: tuple[ModelCard, ...] = ()  # each model's usual settings, most used first
+    co_use: Optional[CoUse] = None  # LoRA x model, LoRA x LoRA and tag pairs by lift
 
     def parameter(self, name: str) -> Counts:
         return next(c for c in self.parameters if c.name == name)
@@ -110,8 +114,9 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
         coverage=coverage_table(coverage_groups(con, *selected), unknown_spellings(con, *selected)),
         camera=camera_stats(con, frame["id"]),
         comparison=_comparison(con, options) if options.compare else None,
+        model_cards=model_cards(frame, resources),
     )
-    del negatives, resources
+    del negatives
     waited = time.perf_counter()
     stats = None
     collected = _collect(future)
@@ -138,6 +143,7 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
         prompt_tags=stats.tags,
         tfidf=stats.tfidf,
         keywords=keyword_analysis(frame, dict(stats.keyword_hits), options.top_models, options.top_samplers),
+        co_use=co_use(frame, resources, stats.tag_pairs),
         **rest,
         topics=stats.topics,
         topic_context=describe_topics(stats.topics, frame, options.top_models),

@@ -28,6 +28,7 @@ from .analysis import (WEEKDAYS, Analysis, CameraStats, Comparison, Counts, Cros
                        KeywordResult, LoraUsage, Trends)
 from .analysis.counts import format_number
 from .analysis.distributions import Distribution
+from .analysis.model_cards import ModelCard
 from .analysis.topics import ThemeContext, Topics
 from .coverage import CoverageTable
 from .errors import InputError
@@ -419,6 +420,44 @@ def distributions_chart(distributions: Sequence[Distribution]) -> Figure:
     return fig
 
 
+CARD_MODELS = 12  # models in the model cards chart
+ROUGH_COLOR = "#a9bcd6"
+
+
+def model_cards_chart(cards: Sequence[ModelCard]) -> Figure:
+    """The most used models' CFG scale and steps: the interquartile range as a bar, the median
+    as a dot; light when the quartiles rest on few images (``model_cards.txt`` has the numbers)."""
+    cards = list(cards[:CARD_MODELS])
+    fig = _figure(12, max(3.0, 0.42 * len(cards) + 1.6))
+    if not cards:
+        _empty(fig, "No image names a model")
+        fig.suptitle("Usual settings per model")
+        return fig
+    axes = fig.subplots(1, 2, sharey=True)
+    labels = [f"{_short(c.model, 40)} ({c.images:,})" for c in cards]
+    for ax, (prefix, name) in zip(axes, (("cfg", "CFG scale"), ("steps", "Steps"))):
+        for y, card in enumerate(cards):
+            median = getattr(card, f"{prefix}_median")
+            if median is None:
+                continue
+            color = ROUGH_COLOR if prefix in card.small_sample else BAR_COLOR
+            low, high = getattr(card, f"{prefix}_q1"), getattr(card, f"{prefix}_q3")
+            ax.plot([low, high], [y, y], color=color, linewidth=7, solid_capstyle="butt")
+            ax.plot([median], [y], "o", color=QUARTILE_COLOR, markersize=5)
+            ax.text(high, y, f"  {format_number(round(median, 2))}", va="center", fontsize=8)
+        ax.set_title(f"{name}: median (dot) and Q1–Q3 (bar)", fontsize=11)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.margins(x=0.15)
+    axes[0].set_yticks(range(len(cards)), labels, fontsize=9)
+    axes[0].invert_yaxis()
+    fig.suptitle("Usual settings of the most used models (light: fewer than 10 images)", fontsize=12)
+    width, height = fig.get_size_inches()
+    label_width = max(_text_inches(label, 9) for label in labels)
+    fig.subplots_adjust(left=min(0.45, (label_width + 0.3) / width), right=0.98, top=1 - 0.75 / height,
+                        bottom=0.35 / height, wspace=0.08)
+    return fig
+
+
 @dataclass(frozen=True)
 class PlotJob:
     """One chart: ``builder(*args)`` makes the figure. Builders are module functions and
@@ -453,6 +492,7 @@ def plot_jobs(analysis: Analysis) -> list[PlotJob]:
         PlotJob("habits", "weekday_hour.png", habits_chart, (analysis.habits,)),
         PlotJob("coverage", "parse_coverage.png", coverage_chart, (analysis.coverage,), 0.6),
         PlotJob("distributions", "parameter_distributions.png", distributions_chart, (analysis.distributions,), 2.0),
+        PlotJob("model_cards", "model_cards.png", model_cards_chart, (analysis.model_cards[:CARD_MODELS],), 0.8),
     ]
     if analysis.keywords:
         jobs.append(PlotJob("keywords", "keyword_counts.png", keyword_chart, (analysis.keywords,)))

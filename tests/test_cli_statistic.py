@@ -74,7 +74,7 @@ def test_piped_answers_to_the_original_prompts(small_db, config_for, tmp_path):
            "Top Samplers: Euler (1), Euler a (1)\n" in report
     names = {p.name for p in out.iterdir()}
     assert names >= set(ORIGINAL_REPORTS) | {"Sampler_counts.png", "trends_by_month.png", "tfidf_analysis.png"}
-    assert len([n for n in names if n.endswith(".png")]) == 23  # parameter_distributions.png among them
+    assert len([n for n in names if n.endswith(".png")]) == 24  # parameter_distributions.png and model_cards.png too
     assert "Analysis complete. Results saved in" in done.stdout and not done.stderr
 
 

@@ -28,7 +28,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 GOLDEN_REPORTS = (
     "keyword_analysis.txt", "prompt_word_counts.txt", "negative_prompt_word_counts.txt", "parameter_counts.txt",
     "prompt_tag_counts.txt", "negative_prompt_tag_counts.txt", "lora_usage.txt", "combinations.txt",
-    "trends.txt", "habits.txt", "coverage.txt", "camera_photos.txt", "comparison.txt", "prompt_topics.txt", "parameter_distributions.txt",
+    "trends.txt", "habits.txt", "coverage.txt", "camera_photos.txt", "comparison.txt", "parameter_distributions.txt", "prompt_topics.txt",
+    "model_cards.txt", "co_usage.txt",
 )
 
 
@@ -119,7 +120,7 @@ def test_every_plot_is_written_as_a_png_with_the_original_names(small_analysis, 
         "prompt words_counts.png", "negative prompt words_counts.png", "tfidf_analysis.png",
         "prompt tags_counts.png", "negative prompt tags_counts.png", "lora_usage.png", "model_sampler_heatmap.png",
         "sampler_cfg_heatmap.png", "trends_by_month.png", "weekday_hour.png", "parse_coverage.png",
-        "keyword_counts.png", "camera_photos.png", "comparison.png", "parameter_distributions.png"}
+        "keyword_counts.png", "camera_photos.png", "comparison.png", "parameter_distributions.png", "model_cards.png"}
     assert names == expected
     assert {p.name for p in out.iterdir()} == expected
     for path in written.values():
@@ -192,8 +193,8 @@ def test_html_report_is_self_contained_with_every_chart_embedded(hostile_html):
     with Image.open(io.BytesIO(base64.b64decode(sources[0].split(",", 1)[1]))) as im:
         assert im.format == "PNG"
     assert not re.search(r'(?:src|href)="(?!data:|#)', html)  # nothing fetched from elsewhere
-    for anchor in ("summary", "parameters", "keywords", "prompts", "resources", "combinations", "trends", "habits",
-                   "coverage"):
+    for anchor in ("summary", "parameters", "keywords", "prompts", "resources", "model-cards", "co-use", "combinations",
+                   "trends", "habits", "coverage"):
         assert f'id="{anchor}"' in html
 
 

@@ -96,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-plots", action="store_true", help="text reports only (faster; the HTML report then "
                                                            "has tables without charts)")
     p.add_argument("--html", action="store_true", help="also write one self-contained report.html")
+    p.add_argument("--json", action="store_true",
+                   help="also write report.json: every section of the run as data (model_cards, co_use, …)")
     f = p.add_argument_group("filters (apply to every report; repeat a filter for alternatives)")
     f.add_argument("--folder", action="append", default=[], metavar="DIR", help="only images under this folder")
     f.add_argument("--model", action="append", default=[], metavar="TEXT",
@@ -366,7 +368,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         from ..analysis import AnalysisOptions, analyse, check_schema
         from ..plots import write_plots
-        from ..reports import write_html_report, write_text_reports
+        from ..reports import write_html_report, write_json_report, write_text_reports
 
         check_schema(con)
         keywords, keyword_source = _resolve_keywords(args, notes)
@@ -388,6 +390,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             reports = write_text_reports(analysis, out_dir)
             plots = {} if args.no_plots else write_plots(analysis, out_dir, executor=helper)
             html = write_html_report(analysis, plots, out_dir) if args.html else None
+            data = write_json_report(analysis, out_dir) if args.json else None
         finished_ok = True
     finally:
         con.close()
@@ -414,6 +417,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Plots: {len(plots)} PNG files")
     if html is not None:
         print(f"HTML report: {html}")
+    if data is not None:
+        print(f"JSON report: {data}")
     print(f"Analysis complete. Results saved in {out_dir} ({finished - started:.1f} s)")
     return EXIT_OK
 

@@ -8,13 +8,16 @@ import logging
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 from ..analysis import Analysis, Counts, WEEKDAYS
 from ..analysis.distributions import SMALL_SAMPLE
+from ..analysis.model_cards import ModelCard
 from .files import prepare_output_dir, write_file
 from .text import HTML_REPORT, NONE, format_count, habits_counted, pairs_inline, trends_dated_by
 from .text import DISTRIBUTIONS_REPORT, format_stat
+from .text import (CO_USE_REPORT, MODEL_CARDS_REPORT, co_use_notes, pair_row, percent,
+                   sampler_label)
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +125,66 @@ def _distributions_section(analysis: Analysis, plots: Mapping[str, Path]) -> str
                     + f'<div class="grid">{blocks}</div>', note)
 
 
+CARDS_SHOWN = 20
+PAIRS_SHOWN = 15
+
+
+def _quartiles(card: ModelCard, prefix: str) -> str:
+    """'7 (6–7.5)': median (Q1–Q3), 'rough' on few images."""
+    if not getattr(card, f"{prefix}_images"):
+        return ""
+    q1, median, q3 = (format_stat(getattr(card, f"{prefix}_{q}")) for q in ("q1", "median", "q3"))
+    return f"{median} ({q1}–{q3})" + (", rough" if prefix in card.small_sample else "")
+
+
+def _most_used(card: ModelCard, items: Sequence, label: Callable) -> str:
+    return f"{label(items[0])} ({percent(items[0].images / card.images)})" if items else ""
+
+
+def _model_cards_section(analysis: Analysis, plots: Mapping[str, Path]) -> str:
+    """The most used models' cards as one table, with the chart of their CFG and steps."""
+    rows = [(card.model, card.images, percent(card.share), card.first_used or "", card.last_used or "",
+             *(_quartiles(card, prefix) for prefix in ("cfg", "steps", "denoise")),
+             _most_used(card, card.top_samplers, lambda u: sampler_label(u.sampler, u.schedule)),
+             _most_used(card, card.sizes, lambda u: f"{u.size} {u.aspect_ratio}".rstrip()),
+             _most_used(card, card.vaes, lambda u: u.name), _most_used(card, card.loras, lambda u: u.name))
+            for card in analysis.model_cards[:CARDS_SHOWN]]
+    more = len(analysis.model_cards) - len(rows)
+    body = _img(plots, "model_cards", "Usual settings per model") if rows else ""
+    body += _html_table(["Model", "images", "share", "first used", "last used", "CFG scale", "Steps",
+                         "Denoising", "top sampler", "top size", "top VAE", "top LoRA"],
+                        rows) if rows else '<p class="muted">No image names a model.</p>'
+    if more > 0:
+        body += f'<p class="muted">{format_count(more)} more models in {MODEL_CARDS_REPORT}.</p>'
+    return _section("model-cards", "Model cards", body,
+                    "Each model's usual settings: share of the images that name a model; first and last use by "
+                    "created_at; CFG scale, steps and denoising strength as median (Q1–Q3) over the values that "
+                    f"can be settings, 'rough' under {SMALL_SAMPLE} images; the most used sampler, size, VAE and "
+                    f"LoRA with their share of the model's images. {MODEL_CARDS_REPORT} has every model, with "
+                    "their date sources, LoRA weights and generators.")
+
+
+def _co_use_section(analysis: Analysis) -> str:
+    """The pairs of each kind that stand out, and those always used together."""
+    co = analysis.co_use
+    if co is None:
+        return ""
+    body = ""
+    for table in (co.lora_model, co.lora_lora, co.tags):
+        a, b = table.a_name, table.b_name + (" 2" if table.a_name == table.b_name else "")
+        headers = [a, b, "both", f"with {a}", f"with {b}", "lift", "lift low", f"{a}→{b}", f"{b}→{a}", "*"]
+        body += (f"<h3>{_e(table.a_name)} + {_e(table.b_name)}</h3>"
+                 f"<p class=\"muted\">n = {format_count(table.images)} images; {format_count(table.supported)} "
+                 "pairs meet the support, "
+                 f"{format_count(table.standing_out)} stand{'s' if table.standing_out == 1 else ''} out.</p>")
+        body += _html_table(headers, [pair_row(p) for p in table.pairs[:PAIRS_SHOWN]]) if table.pairs else ""
+        if table.always:
+            body += "<p>Always together (one never used without the other):</p>" + _html_table(
+                headers, [pair_row(p) for p in table.always[:PAIRS_SHOWN]])
+    note = " ".join(co_use_notes(co))
+    return _section("co-use", "Co-use", body, f"{note} ({CO_USE_REPORT} has more pairs.)")
+
+
 def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Optional[datetime] = None) -> str:
     """One self-contained page: every table, every chart embedded as base64 PNG, all text
     from the database and the user escaped."""
@@ -180,6 +243,10 @@ def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Option
     sections.append(("resources", "LoRAs", _section(
         "resources", "LoRAs and other resources", body,
         f"{format_count(lora.images_with_lora)} of {format_count(analysis.images)} images use at least one LoRA.")))
+
+    sections.append(("model-cards", "Model cards", _model_cards_section(analysis, plots)))
+    if analysis.co_use is not None:
+        sections.append(("co-use", "Co-use", _co_use_section(analysis)))
 
     combos = ""
     for tab, key in ((analysis.model_sampler, "heat:model_sampler"), (analysis.sampler_cfg, "heat:sampler_cfg")):

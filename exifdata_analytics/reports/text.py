@@ -20,7 +20,9 @@ from typing import Iterable, Sequence
 from ..analysis import (UNRECORDED, VIA_MTIME, WEEKDAYS, Analysis, CameraStats, Comparison, Counts, CrossTab, Habits,
                         LoraUsage, SourceCounts, Trends)
 from ..analysis.counts import format_number
+from ..analysis.co_use import CoUse, Pair, PairTable
 from ..analysis.distributions import FAR_OUT, NUMERIC_PARAMETERS, SIDE_PX, SMALL_SAMPLE, Distribution
+from ..analysis.model_cards import QUARTILE_PARAMETERS, ModelCard
 from ..analysis.topics import ThemeContext, Topics
 from ..coverage import CoverageTable
 from ..texttable import table_lines
@@ -43,6 +45,8 @@ CAMERA_REPORT = "camera_photos.txt"
 COMPARISON_REPORT = "comparison.txt"
 DISTRIBUTIONS_REPORT = "parameter_distributions.txt"
 TOPICS_REPORT = "prompt_topics.txt"
+MODEL_CARDS_REPORT = "model_cards.txt"
+CO_USE_REPORT = "co_usage.txt"
 HTML_REPORT = "report.html"
 
 ORIGINAL_REPORTS = (KEYWORD_REPORT, PROMPT_WORDS_REPORT, NEGATIVE_WORDS_REPORT, PARAMETER_REPORT, TFIDF_REPORT)
@@ -329,6 +333,112 @@ def format_topics(topics: Topics, context: Sequence[ThemeContext] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
+def percent(share: float) -> str:
+    return f"{100 * share:.1f}%"
+
+
+def _uses(items: Sequence[tuple[str, int]], total: int) -> str:
+    """'Euler a 120 (60.0%), DDIM 80 (40.0%)': images and share of ``total``."""
+    return ", ".join(f"{name} {format_count(n)} ({percent(n / total)})" for name, n in items) or NONE
+
+
+# card prefix -> the parameter's name in the reports
+QUARTILE_NAMES = {"cfg": "CFG scale", "steps": "Steps", "denoise": "Denoising strength"}
+
+
+def card_quartiles(card: ModelCard, prefix: str) -> str:
+    """'7 (Q1 6.5, Q3 7.5; 120 images)', '(no values)', with ', rough' under ``SMALL_SAMPLE``."""
+    n = getattr(card, f"{prefix}_images")
+    if not n:
+        return "(no values)"
+    q1, median, q3 = (format_stat(getattr(card, f"{prefix}_{q}")) for q in ("q1", "median", "q3"))
+    return f"{median} (Q1 {q1}, Q3 {q3}; {_images(n)}{', rough' if prefix in card.small_sample else ''})"
+
+
+def sampler_label(sampler: str, schedule: str | None) -> str:
+    return f"{sampler} / {schedule}" if schedule else sampler
+
+
+def format_model_card(card: ModelCard) -> list[str]:
+    sources = f" (dated by: {sources_inline(card.date_sources)})" if card.date_sources else ""
+    used = f"{card.first_used} .. {card.last_used}{sources}" if card.first_used else "(no dated images)"
+    loras = ", ".join(f"{s.name} {format_count(s.images)} ({percent(s.images / card.images)}"
+                      + (f", weight {s.mean_weight:.2f})" if s.mean_weight is not None else ")") for s in card.loras)
+    return [f"Model: {card.model}", f"Images: {format_count(card.images)} ({percent(card.share)})", f"Used: {used}",
+            *(f"{QUARTILE_NAMES[prefix]}: {card_quartiles(card, prefix)}" for prefix, _ in QUARTILE_PARAMETERS),
+            "Samplers: " + _uses([(sampler_label(u.sampler, u.schedule), u.images) for u in card.top_samplers],
+                                 card.images),
+            "Sizes: " + _uses([(f"{u.size} {u.aspect_ratio}".rstrip(), u.images) for u in card.sizes], card.images),
+            "VAEs: " + _uses([(u.name, u.images) for u in card.vaes], card.images),
+            f"LoRAs ({_images(card.images_with_lora)} with one): {loras or NONE}",
+            "Generators: " + _uses([(u.name, u.images) for u in card.generators], card.images)]
+
+
+def format_model_cards(cards: Sequence[ModelCard]) -> str:
+    named = sum(c.images for c in cards)
+    lines = ["Model cards: each model's usual settings, most used first.",
+             f"Images and share: of the {_images(named)} that name a model. Used: the days of the earliest and",
+             "latest created_at (dated by: where those dates came from). Quartiles by numpy's 'linear' method over",
+             f"the values that can be settings ({DISTRIBUTIONS_REPORT} has the rules); rough: fewer than "
+             f"{SMALL_SAMPLE} values.",
+             "Samplers (with their schedule), sizes, VAEs, LoRAs, generators: the most used, images and share of",
+             "the model's images."]
+    for card in cards:
+        lines += [""] + format_model_card(card)
+    if not cards:
+        lines += ["", "(no image names a model)"]
+    return "\n".join(lines) + "\n"
+
+
+CO_USE_SHOWN = 25
+
+
+def pair_row(p: Pair) -> list[str]:
+    return [p.a, p.b, format_count(p.both), format_count(p.a_images), format_count(p.b_images), f"{p.lift:.2f}",
+            f"{p.lift_low:.2f}", percent(p.confidence_ab), percent(p.confidence_ba), "*" if p.stands_out else ""]
+
+
+def pair_table(table: PairTable, pairs: Sequence[Pair]) -> list[str]:
+    a, b = table.a_name, table.b_name + (" 2" if table.a_name == table.b_name else "")
+    return _table([a, b, "both", f"with {a}", f"with {b}", "lift", "lift low", f"{a}->{b}", f"{b}->{a}", ""],
+                  [pair_row(p) for p in pairs], left=2)
+
+
+def format_pair_table(table: PairTable) -> list[str]:
+    lines = [f"Analysis for {table.a_name} + {table.b_name} (n = {_images(table.images)}; "
+             f"{table.supported:,} of {table.candidates:,} candidate pairs meet the support, "
+             f"{table.standing_out:,} stand{'s' if table.standing_out == 1 else ''} out):"]
+    if not table.pairs:
+        return lines + [NONE]
+    lines += pair_table(table, table.pairs[:CO_USE_SHOWN])
+    if table.supported > CO_USE_SHOWN:
+        lines.append(f"({table.supported - CO_USE_SHOWN:,} more pairs meet the support, ranked lower)")
+    lines += ["", f"Always together ({table.a_name} + {table.b_name}: one never used without the other):"]
+    lines += pair_table(table, table.always[:CO_USE_SHOWN]) if table.always else [NONE]
+    return lines
+
+
+def co_use_notes(co: CoUse) -> list[str]:
+    """What the co-use numbers mean (the head of co_usage.txt and the note of the HTML section)."""
+    return ["Co-use: pairs used together, ranked by lift (how many times as often as chance), not by frequency.",
+            "For a pair A, B among n images: both = images with A and B; lift = both * n / (A * B);",
+            "A->B = both / A (100%: A is never used without B). n: the images with at least one item of each side",
+            "(LoRA + Model: images with a LoRA and a model; LoRA + LoRA: with a LoRA; Tag + Tag: with a prompt tag).",
+            f"Support: items in at least {co.min_item_images} images, pairs in at least {co.min_pair_images}. "
+            "Ranked by 'lift low', the lift's lower bound",
+            f"(Wilson, on the rarer item's confidence) at {co.level:.0%} for all the candidate pairs of a kind "
+            "together (Bonferroni);",
+            "* marks pairs whose lower bound is above 1: used together more often than chance. Prompt tags: the "
+            "most used only."]
+
+
+def format_co_use(co: CoUse) -> str:
+    lines = co_use_notes(co)
+    for table in (co.lora_model, co.lora_lora, co.tags):
+        lines += [""] + format_pair_table(table)
+    return "\n".join(lines) + "\n"
+
+
 def text_reports(analysis: Analysis) -> dict[str, str]:
     """File name -> content of every text report for this analysis."""
     reports = {
@@ -346,7 +456,10 @@ def text_reports(analysis: Analysis) -> dict[str, str]:
         COVERAGE_REPORT: format_coverage(analysis.coverage),
         DISTRIBUTIONS_REPORT: format_distributions(analysis.distributions),
         TOPICS_REPORT: format_topics(analysis.topics, analysis.topic_context),
+        MODEL_CARDS_REPORT: format_model_cards(analysis.model_cards),
     }
+    if analysis.co_use is not None:
+        reports[CO_USE_REPORT] = format_co_use(analysis.co_use)
     if analysis.camera.images:
         reports[CAMERA_REPORT] = format_camera(analysis.camera)
     if analysis.comparison is not None:

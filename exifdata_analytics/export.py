@@ -4,15 +4,19 @@ and JSON sidecar files beside the images.
 CSV is written for spreadsheets: UTF-8 with a byte-order mark (so Excel reads the prompts
 right), and text cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, …)
 are prefixed with ``'`` (OWASP's advice for CSV injection). Every file is written under a
-temporary name and renamed when complete, so a failed or interrupted export leaves no
-half-written file behind.
+safe temporary name and renamed when complete (``safe_files.atomic_write``), so a failed or
+interrupted export leaves no half-written file behind and a planted symlink is never
+written through. An export never replaces the database it reads (nor its -wal/-shm), and a
+sidecar never lands outside its target: beside its own image, or inside ``--out``.
 """
 from __future__ import annotations
 
 import csv
 import json
 import logging
+import ntpath
 import os
+import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -21,6 +25,8 @@ from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from . import db
 from .errors import InputError
+from .safe_files import atomic_write, remove_quietly
+from .scan import is_foreign_windows_path, is_within
 from .search import CompiledQuery, compile_query, count, iter_rows
 
 logger = logging.getLogger(__name__)
@@ -77,25 +83,30 @@ def iter_records(con: sqlite3.Connection, query: Union[str, CompiledQuery] = "",
     ``resources``; ``raw_json`` too when asked."""
     columns = _SELECT + (("raw_json",) if include_raw else ())
     rows = iter_rows(con, query, columns, sort=sort)
-    while True:
-        batch = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= chunk:
-                break
-        if not batch:
-            return
-        resources = _resources_for(con, [r["id"] for r in batch])
-        for row in batch:
-            record = {c: row[c] for c in BASE_COLUMNS}
-            try:
-                record["params"] = json.loads(row["params_json"]) if row["params_json"] else None
-            except json.JSONDecodeError:
-                record["params"] = row["params_json"]
-            record["resources"] = resources.get(row["id"], [])
-            if include_raw:
-                record["raw_json"] = row["raw_json"]
-            yield record
+    try:
+        while True:
+            batch = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= chunk:
+                    break
+            if not batch:
+                return
+            resources = _resources_for(con, [r["id"] for r in batch])
+            for row in batch:
+                record = {c: row[c] for c in BASE_COLUMNS}
+                try:
+                    record["params"] = json.loads(row["params_json"]) if row["params_json"] else None
+                except json.JSONDecodeError:
+                    record["params"] = row["params_json"]
+                record["resources"] = resources.get(row["id"], [])
+                if include_raw:
+                    record["raw_json"] = row["raw_json"]
+                yield record
+    finally:
+        # closed here, while the connection is open: left to the garbage collector after an
+        # interrupt, the cursor would be finalized on a closed database (a traceback on exit)
+        rows.close()
 
 
 def _csv_row(record: dict[str, Any], header: Sequence[str]) -> list[Any]:
@@ -112,20 +123,38 @@ def _csv_row(record: dict[str, Any], header: Sequence[str]) -> list[Any]:
     return out
 
 
-def _partial(path: Path) -> Path:
-    return path.with_name(f".{path.name}.partial-{os.getpid()}")
-
-
-def _open_target(path: Path, overwrite: bool) -> Path:
-    if path.exists() and not overwrite:
-        raise InputError(f"{path} already exists; pass --force to overwrite it or choose another name")
+def _check_target(path: Path, overwrite: bool, con: sqlite3.Connection) -> None:
     if path.is_dir():
         raise InputError(f"{path} is a folder; name a file ending in .csv, .json or .jsonl")
+    if os.path.lexists(path) and not overwrite:
+        raise InputError(f"{path} already exists; pass --force to overwrite it or choose another name")
+    if _is_database_file(path, con):
+        raise InputError(f"{path} is the database being exported (or one of its files); choose another name")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create the folder for {path}: {exc}") from None
-    return _partial(path)
+
+
+def database_files(con: sqlite3.Connection) -> list[str]:
+    """The files of the connection's main database: the database and its -wal, -shm, -journal."""
+    row = next((r for r in con.execute("PRAGMA database_list") if r[1] == "main"), None)
+    if row is None or not row[2]:
+        return []
+    return [row[2] + suffix for suffix in ("", "-wal", "-shm", "-journal")]
+
+
+def _is_database_file(path: Path, con: sqlite3.Connection) -> bool:
+    real = os.path.realpath(path)
+    for name in database_files(con):
+        if real == os.path.realpath(name):
+            return True
+        try:
+            if os.path.samefile(path, name):  # a hard link to it
+                return True
+        except OSError:
+            pass
+    return False
 
 
 def export_file(con: sqlite3.Connection, out_path: Union[str, os.PathLike], query: Union[str, CompiledQuery] = "",
@@ -137,13 +166,13 @@ def export_file(con: sqlite3.Connection, out_path: Union[str, os.PathLike], quer
     fmt = format_for(path)
     compiled = query if isinstance(query, CompiledQuery) else compile_query(query, scope)
     total = count(con, compiled)
-    tmp = _open_target(path, overwrite)
+    _check_target(path, overwrite, con)
     written = 0
+    records = iter_records(con, compiled, sort=sort, include_raw=include_raw)
     try:
-        records = iter_records(con, compiled, sort=sort, include_raw=include_raw)
         if fmt == "csv":
             # newline='': the csv module writes its own line ends; prompts keep theirs inside quotes
-            with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+            with atomic_write(path, encoding="utf-8-sig", newline="", durable=True) as fh:
                 header = list(BASE_COLUMNS) + ["params", "resources"] + (["raw_json"] if include_raw else [])
                 writer = csv.writer(fh)
                 writer.writerow(header)
@@ -151,7 +180,7 @@ def export_file(con: sqlite3.Connection, out_path: Union[str, os.PathLike], quer
                     writer.writerow(_csv_row(record, header))
                     written = _tick(written, total, progress)
         else:
-            with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            with atomic_write(path, encoding="utf-8", newline="\n", durable=True) as fh:
                 if fmt == "json":
                     fh.write("[")
                 for record in records:
@@ -163,13 +192,10 @@ def export_file(con: sqlite3.Connection, out_path: Union[str, os.PathLike], quer
                     written = _tick(written, total, progress)
                 if fmt == "json":
                     fh.write("\n]\n" if written else "]\n")
-        os.replace(tmp, path)
     except OSError as exc:
-        remove_unfinished(tmp)
         raise InputError(f"cannot write {path}: {exc}") from None
-    except BaseException:
-        remove_unfinished(tmp)
-        raise
+    finally:
+        records.close()
     logger.info("exported %d rows to %s (%s)", written, path, fmt)
     return ExportResult(str(path), fmt, written, time.monotonic() - started, compiled.notes)
 
@@ -181,14 +207,7 @@ def _tick(done: int, total: int, progress: Optional[Progress]) -> int:
     return done
 
 
-def remove_unfinished(path: Path) -> None:
-    """Remove a half-written output file (export, backup); never fails."""
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
-    except OSError:
-        logger.warning("could not remove the unfinished file %s", path, exc_info=True)
+remove_unfinished = remove_quietly  # the name maintenance and older callers use
 
 
 # -- sidecars ------------------------------------------------------------------------------
@@ -215,24 +234,56 @@ def sidecar_record(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class OutsideTarget(OSError):
+    """A sidecar whose path would lead out of the folder it belongs in: not written."""
+
+
+def _path_module(path: str):
+    return ntpath if is_foreign_windows_path(path) else os.path
+
+
 def sidecar_path(image_path: str, out_dir: Optional[Path], common_root: Optional[str]) -> Path:
     """``<image file name>.json``: beside the image, or at the same relative place under out_dir.
-    The full image name is kept (``a.png.json``) so a.png and a.jpg never share a sidecar."""
+    The full image name is kept (``a.png.json``) so a.png and a.jpg never share a sidecar.
+    OutsideTarget when the place cannot be inside its folder: beside an image whose path is
+    not one of this machine (a Windows path from the original's database), or a relative
+    place that climbs out of out_dir."""
     if out_dir is None:
+        if is_foreign_windows_path(image_path) or not os.path.isabs(image_path):
+            raise OutsideTarget(f"{image_path} is not a path of this machine; pass --out DIR")
         return Path(image_path + SIDECAR_SUFFIX)
-    rel = os.path.relpath(image_path, common_root) if common_root else os.path.basename(image_path)
-    return out_dir / (rel + SIDECAR_SUFFIX)
+    mod = _path_module(image_path)
+    try:
+        rel = mod.relpath(image_path, common_root) if common_root else mod.basename(image_path)
+    except ValueError:  # another drive than the common root (Windows paths)
+        rel = mod.basename(image_path)
+    # a Windows path's parts are split on both separators; this system's on its own
+    parts = re.split(r"[\\/]", rel) if mod is ntpath else rel.split(os.sep)
+    if any(part in ("..", "") for part in parts) or (mod is ntpath and ":" in parts[0]):
+        raise OutsideTarget(f"the sidecar of {image_path} would not be under {out_dir}")
+    return out_dir.joinpath(*parts[:-1], parts[-1] + SIDECAR_SUFFIX)
 
 
-def _common_root(con: sqlite3.Connection, compiled: CompiledQuery) -> Optional[str]:
-    folders = [r[0] for r in con.execute(f"SELECT DISTINCT folder FROM images WHERE {compiled.where}",
-                                         compiled.params)]
+def _common_root(con: sqlite3.Connection, compiled: Optional[CompiledQuery]) -> Optional[str]:
+    """The folder the selected images (None: all images) share."""
+    where, params = (compiled.where, compiled.params) if compiled is not None else ("1", ())
+    folders = [r[0] for r in con.execute(f"SELECT DISTINCT folder FROM images WHERE {where}", params)]
     if not folders:
         return None
-    try:
-        return os.path.commonpath(folders)
-    except ValueError:  # different drives (Windows)
+    modules = {_path_module(f) for f in folders}
+    if len(modules) > 1:  # Windows paths and this machine's together: nothing in common
         return None
+    try:
+        return modules.pop().commonpath(folders)
+    except ValueError:  # different drives (Windows), or absolute and relative paths mixed
+        return None
+
+
+def _check_inside(target: Path, folder: str) -> None:
+    """OutsideTarget unless ``target``'s folder, with every symlink resolved, is ``folder`` or
+    under it (``folder`` resolved too)."""
+    if not is_within(os.path.realpath(target.parent), os.path.realpath(folder)):
+        raise OutsideTarget(f"{target} would be written outside {folder} (through a symlink?); not written")
 
 
 def export_sidecars(con: sqlite3.Connection, query: Union[str, CompiledQuery] = "", *, scope: str = "prompt",
@@ -240,57 +291,63 @@ def export_sidecars(con: sqlite3.Connection, query: Union[str, CompiledQuery] = 
                     include_all: bool = False, examples: int = 5, progress: Optional[Progress] = None
                     ) -> SidecarResult:
     """One JSON sidecar per matching image (only images with generation data unless
-    ``include_all``); existing sidecars are kept unless ``force``."""
+    ``include_all``); existing sidecars are kept unless ``force``. A sidecar is written only
+    inside its target: under ``out_dir`` (every symlink resolved), or beside its image in a
+    folder that lies, resolved, under the common folder of every indexed image (so a symlink
+    crawled into the database cannot send sidecars elsewhere); the others count as failed."""
     compiled = query if isinstance(query, CompiledQuery) else compile_query(query, scope)
     if not include_all:
         compiled = CompiledQuery(compiled.text, f"({compiled.where}) AND parse_status = 'ok'", compiled.params,
                                  compiled.notes)
     total = count(con, compiled)
     target_dir = Path(out_dir).expanduser().resolve() if out_dir is not None else None
-    root = _common_root(con, compiled) if target_dir is not None else None
+    root = _common_root(con, compiled) if target_dir is not None else _common_root(con, None)
+    protected = {os.path.realpath(name) for name in database_files(con)}
     written = existing = missing = failed = 0
     shown: list[str] = []
     first_error = None
     done = 0
-    for record in iter_records(con, compiled):
-        done += 1
-        if progress and (done % 200 == 0 or done == total):
-            progress(done, total)
-        image = record["path"]
-        target = sidecar_path(image, target_dir, root)
-        if target_dir is None and not os.path.exists(image):
-            missing += 1
-            continue
-        if target.exists() and not force:
-            existing += 1
-            continue
-        if dry_run:
-            written += 1
-        else:
+    records = iter_records(con, compiled)
+    try:
+        for record in records:
+            done += 1
+            if progress and (done % 200 == 0 or done == total):
+                progress(done, total)
+            image = record["path"]
+            if target_dir is None and (is_foreign_windows_path(image) or not os.path.isabs(image)
+                                       or not os.path.isfile(image)):
+                missing += 1  # not (or no longer) an image file of this machine
+                continue
             try:
-                _write_json_atomic(target, sidecar_record(record))
-                written += 1
+                target = sidecar_path(image, target_dir, root)
+                _check_inside(target, str(target_dir) if target_dir is not None else (root or "/"))
+                if os.path.realpath(target) in protected:
+                    raise OutsideTarget(f"{target} is a file of the database; not written")
+                if os.path.lexists(target) and not force:
+                    existing += 1
+                    continue
+                if not dry_run:
+                    _write_json_atomic(target, sidecar_record(record), str(target_dir) if target_dir else None)
             except OSError as exc:
                 failed += 1
-                first_error = first_error or f"{target}: {exc}"
-                logger.warning("cannot write sidecar %s: %s", target, exc)
+                first_error = first_error or (str(exc) if isinstance(exc, OutsideTarget) else f"{image}: {exc}")
+                logger.warning("cannot write the sidecar of %s: %s", image, exc)
                 continue
-        if len(shown) < examples:
-            shown.append(str(target))
+            written += 1
+            if len(shown) < examples:
+                shown.append(str(target))
+    finally:
+        records.close()
     logger.info("sidecars: %d written, %d existing kept, %d images missing, %d failed (dry run %s)",
                 written, existing, missing, failed, dry_run)
     return SidecarResult(total, written, existing, missing, failed, dry_run,
                          str(target_dir) if target_dir else None, tuple(shown), first_error)
 
 
-def _write_json_atomic(target: Path, data: dict) -> None:
+def _write_json_atomic(target: Path, data: dict, out_dir: Optional[str]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _partial(target)
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=2, default=str)
-            fh.write("\n")
-        os.replace(tmp, target)
-    except BaseException:
-        remove_unfinished(tmp)
-        raise
+    if out_dir is not None:  # the folders just made (or found) must still be inside out_dir
+        _check_inside(target, out_dir)
+    with atomic_write(target, encoding="utf-8", newline="\n") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=2, default=str)
+        fh.write("\n")

@@ -33,7 +33,7 @@ from .errors import InputError
 from .filler import process_batch
 from .models import STATUS_OK, ImageRecord
 from .records import StatusTally, container_format, parsed_columns, pixel_size
-from .scan import FileEntry, normalize_path
+from .scan import FileEntry, is_foreign_windows_path, normalize_path
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,6 @@ _KNOWN_KEYS = {
     "workflow": "PNG:Workflow", "software": "PNG:Software", "make": "IFD0:Make", "camera model name": "IFD0:Model",
 }
 _STEPS_RE = re.compile(r"(?:^|\.)[ \t]*(steps):[ \t]*[-+]?\d", re.IGNORECASE)
-_WINDOWS_PATH_RE = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\)")
 
 
 @dataclass(frozen=True)
@@ -176,7 +175,7 @@ def rebuild_tags(metadata: Optional[str], metadata_after_prompt: Optional[str]) 
 def _legacy_path(stored: str, legacy_db: Path) -> str:
     """The absolute path of a stored file_path: relative ones are tried against the legacy
     database's folder (where the original ran) and the current folder."""
-    if _WINDOWS_PATH_RE.match(stored) and os.sep != "\\":
+    if is_foreign_windows_path(stored):
         return stored  # a Windows path read on another system: keep it as the user knew it
     expanded = os.path.expanduser(stored)
     if os.path.isabs(expanded):
@@ -189,7 +188,7 @@ def _legacy_path(stored: str, legacy_db: Path) -> str:
 
 
 def _split_path(path: str) -> tuple[str, str]:
-    mod = ntpath if _WINDOWS_PATH_RE.match(path) and os.sep != "\\" else os.path
+    mod = ntpath if is_foreign_windows_path(path) else os.path
     return mod.basename(path), mod.dirname(path)
 
 

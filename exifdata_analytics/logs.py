@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from .safe_files import open_for_append
+
 logger = logging.getLogger(__name__)
 
 _FILE_FORMAT = "%(asctime)s - %(levelname)s - %(name)s - %(message)s"
@@ -25,9 +27,14 @@ class TqdmConsoleHandler(logging.Handler):
 
 class _LogFile(logging.FileHandler):
     """A log file that cannot be written (disk full, file gone) is reported once, on one
-    line, and then left alone: the run matters more than its log."""
+    line, and then left alone: the run matters more than its log. It is opened for appending
+    without following a symlink at its name, and only if it is a regular file, so a link
+    planted in the log folder cannot make us append to another file, nor a FIFO block us."""
 
     failed = False
+
+    def _open(self):
+        return open_for_append(self.baseFilename, self.encoding, self.errors)
 
     def emit(self, record: logging.LogRecord) -> None:
         if not self.failed:

@@ -18,9 +18,10 @@ from typing import Callable, Optional, Sequence, Union
 
 from . import db
 from .errors import DatabaseError, InputError
-from .export import remove_unfinished
+from .safe_files import (TEMP_SUFFIX, lock_exclusively, new_temporary, publish_new, remove_quietly,
+                         remove_stale_temporaries)
 from .search import HIT_COLUMNS, SearchHit, SearchResult, search
-from .scan import normalize_path
+from .scan import empty_root_message, empty_roots, is_within, normalize_path
 
 logger = logging.getLogger(__name__)
 
@@ -429,26 +430,35 @@ class PruneResult:
     folders_gone: tuple[str, ...]  # folders of missing files that are gone entirely (unmounted drive?)
     removed: int
     dry_run: bool
+    # folders (the nearest that exist above missing files) holding no image file at all while
+    # the database has rows there: an empty mount point looks so; pruned only when forced
+    empty_roots: tuple[str, ...] = ()
 
 
 def prune_database(db_path: PathLike, dry_run: bool = False, under: Optional[PathLike] = None,
-                   progress: Optional[Progress] = None) -> PruneResult:
-    """Remove the rows whose file no longer exists (optionally only under one folder)."""
+                   progress: Optional[Progress] = None, force: bool = False) -> PruneResult:
+    """Remove the rows whose file no longer exists (optionally only under one folder). Refused
+    (InputError) when the folder they were under holds no image file at all, unless ``force``:
+    an unmounted drive must not cost its rows."""
     path = Path(db_path)
     con = open_database(path, readonly=dry_run)
     try:
         states = list(_file_states(con, progress))
         missing = [p for p, s in states if s == "missing"]
+        root = None
         if under is not None:
-            root = normalize_path(str(under)).rstrip(os.sep) + os.sep
-            missing = [p for p in missing if p.startswith(root)]
+            root = normalize_path(str(under))
+            missing = [p for p in missing if is_within(p, root) and p != root]
         folders = sorted({os.path.dirname(p) for p in missing})
         gone = tuple(f for f in folders if not os.path.isdir(f))
+        empty = empty_roots(missing, root)
+        if empty and not dry_run and not force:
+            raise InputError(empty_root_message(empty, missing, "pass --force"))
         removed = 0 if dry_run or not missing else db.delete_paths(con, missing)
     finally:
         _close(con)
     logger.info("prune %s: %d missing, %d removed (dry run: %s)", path, len(missing), removed, dry_run)
-    return PruneResult(str(path), len(states), tuple(missing), gone, removed, dry_run)
+    return PruneResult(str(path), len(states), tuple(missing), gone, removed, dry_run, empty)
 
 
 def remove_missing(db_path: PathLike, paths: Sequence[str]) -> int:
@@ -519,14 +529,33 @@ class BackupResult:
     elapsed: float
 
 
-def _backup_name(db_path: Path, backup_dir: Path, now: datetime) -> Path:
+def _backup_name(db_path: Path, backup_dir: Path, now: datetime, n: int = 1) -> Path:
     stem = f"{db_path.stem}_backup_{now.strftime('%Y%m%d_%H%M%S')}"
-    candidate = backup_dir / f"{stem}.db"
-    n = 2
-    while candidate.exists() or Path(str(candidate) + ".partial").exists():
-        candidate = backup_dir / f"{stem}_{n}.db"
+    candidate = backup_dir / (f"{stem}.db" if n == 1 else f"{stem}_{n}.db")
+    while os.path.lexists(candidate):
         n += 1
+        candidate = backup_dir / f"{stem}_{n}.db"
     return candidate
+
+
+# A backup's temporary untouched for this long belongs to a killed run: the copy itself writes
+# it continuously, and the check after it takes minutes even for a large database.
+STALE_PARTIAL_SECONDS = 3600
+
+
+def remove_stale_partials(db_path: Path, backup_dir: Path, older_than: float = STALE_PARTIAL_SECONDS) -> list[str]:
+    """Remove what killed backups of this database left in ``backup_dir``: our temporaries
+    (``.<name>_backup_<time>.db.<random>.partial``; ``<name>_backup_<time>.db.partial`` from
+    earlier versions) untouched for ``older_than`` seconds and not locked by a running backup."""
+    prefix = f"{db_path.stem}_backup_"
+    removed = remove_stale_temporaries(
+        backup_dir, lambda target: target.startswith(prefix), older_than,
+        also=lambda name: name.startswith(prefix) and name.endswith(".db" + TEMP_SUFFIX),
+        companions=("-journal", "-wal", "-shm"))
+    if removed:
+        logger.info("removed %d unfinished backups of killed runs from %s: %s", len(removed), backup_dir,
+                    ", ".join(removed))
+    return removed
 
 
 def backup_database(db_path: PathLike, backup_dir: PathLike, now: Optional[datetime] = None) -> BackupResult:
@@ -534,7 +563,9 @@ def backup_database(db_path: PathLike, backup_dir: PathLike, now: Optional[datet
     ``<name>_backup_YYYYmmdd_HHMMSS.db`` and verify the copy before giving it its name.
 
     The copy is taken in one step, inside one read transaction: in WAL mode that is a
-    consistent snapshot even while DB_filler.py keeps writing, and it does not block it."""
+    consistent snapshot even while DB_filler.py keeps writing, and it does not block it. It is
+    written to a safe temporary (random name, created exclusively, locked while in use), and
+    temporaries that killed backups left behind are removed first (remove_stale_partials)."""
     started = time.monotonic()
     path = Path(db_path)
     out_dir = Path(backup_dir).expanduser()
@@ -542,47 +573,63 @@ def backup_database(db_path: PathLike, backup_dir: PathLike, now: Optional[datet
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create the backup folder {out_dir}: {exc}") from None
-    target = _backup_name(path, out_dir, now or datetime.now())
-    partial = Path(str(target) + ".partial")
+    remove_stale_partials(path, out_dir)
+    stamp = now or datetime.now()
+    target = _backup_name(path, out_dir, stamp)
     src = open_database(path)
     try:
-        try:
-            dst = sqlite3.connect(str(partial))
-        except sqlite3.Error as exc:
-            raise InputError(f"cannot write a backup into {out_dir}: {exc}") from None
-        try:
-            src.backup(dst)  # pages=-1: everything in one step, one snapshot
-            # a backup is one self-contained file: no -wal beside it
-            dst.execute("PRAGMA journal_mode = DELETE")
-            integrity = "; ".join(str(r[0]) for r in dst.execute("PRAGMA integrity_check").fetchall())
-            fk = len(dst.execute("PRAGMA foreign_key_check").fetchall())
-            fts_ok, fts_message = _fts_check(dst)
-            images = dst.execute("SELECT COUNT(*) FROM images").fetchone()[0]
-        finally:
-            dst.close()
-    except sqlite3.Error as exc:
-        remove_unfinished(partial)
-        raise DatabaseError(f"backup of {path} failed: {exc}") from None
-    except BaseException:
-        remove_unfinished(partial)
-        raise
-    finally:
+        fd, partial = new_temporary(target)
+    except OSError as exc:
         _close(src)
-    problems = []
-    if integrity != "ok":
-        problems.append(f"integrity_check: {integrity}")
-    if fk:
-        problems.append(f"{fk} foreign-key violations")
-    if fts_ok is False:
-        problems.append(f"search index: {fts_message}")
-    if problems:
-        remove_unfinished(partial)
-        raise DatabaseError(f"the backup of {path} did not verify ({'; '.join(problems)}); "
-                            "check the source with the integrity command")
-    os.replace(partial, target)
+        raise InputError(f"cannot write a backup into {out_dir}: {exc}") from None
+    try:
+        lock_exclusively(fd)  # held until the end: tells remove_stale_partials it is in use
+        integrity, fk, fts_ok, fts_message, images = _copy_and_verify(src, partial)
+        problems = []
+        if integrity != "ok":
+            problems.append(f"integrity_check: {integrity}")
+        if fk:
+            problems.append(f"{fk} foreign-key violations")
+        if fts_ok is False:
+            problems.append(f"search index: {fts_message}")
+        if problems:
+            raise DatabaseError(f"the backup of {path} did not verify ({'; '.join(problems)}); "
+                                "check the source with the integrity command")
+        os.fsync(fd)
+        while True:
+            try:
+                publish_new(partial, target, durable=True)
+                break
+            except FileExistsError:  # another backup took the name meanwhile
+                target = _backup_name(path, out_dir, stamp, 2)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"backup of {path} failed: {exc}") from None
+    finally:
+        os.close(fd)
+        if os.path.lexists(partial):
+            remove_quietly(partial)
+        _close(src)
     result = BackupResult(str(path), str(target), _file_size(target), images, integrity, time.monotonic() - started)
     logger.info("backup of %s written to %s (%d images, %d bytes)", path, target, images, result.size_bytes)
     return result
+
+
+def _copy_and_verify(src: sqlite3.Connection, partial: Path) -> tuple[str, int, Optional[bool], Optional[str], int]:
+    try:
+        dst = sqlite3.connect(str(partial))
+    except sqlite3.Error as exc:
+        raise InputError(f"cannot write a backup into {partial.parent}: {exc}") from None
+    try:
+        src.backup(dst)  # pages=-1: everything in one step, one snapshot
+        # a backup is one self-contained file: no -wal beside it
+        dst.execute("PRAGMA journal_mode = DELETE")
+        integrity = "; ".join(str(r[0]) for r in dst.execute("PRAGMA integrity_check").fetchall())
+        fk = len(dst.execute("PRAGMA foreign_key_check").fetchall())
+        fts_ok, fts_message = _fts_check(dst)
+        images = dst.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+    finally:
+        dst.close()
+    return integrity, fk, fts_ok, fts_message, images
 
 
 __all__ = [
@@ -591,4 +638,5 @@ __all__ = [
     "open_database", "database_stats", "database_size", "last_modified", "optimize_database",
     "clear_database", "metadata_sample", "search_metadata", "list_models_in_directory",
     "check_database_integrity", "prune_database", "remove_missing", "find_duplicates", "backup_database",
+    "remove_stale_partials",
 ]

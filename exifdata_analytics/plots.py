@@ -32,6 +32,7 @@ from .analysis.model_cards import ModelCard
 from .analysis.topics import ThemeContext, Topics
 from .coverage import CoverageTable
 from .errors import InputError
+from .safe_files import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +74,11 @@ def _figure(width: float, height: float) -> Figure:
 
 
 def save_figure(fig: Figure, path: Path) -> Path:
-    """Save as PNG and release the figure's memory."""
+    """Save as PNG (whole or not at all, never through a symlink: ``safe_files.atomic_write``)
+    and release the figure's memory."""
     try:
-        fig.savefig(path, format="png", dpi=DPI)
+        with atomic_write(path, "wb") as fh:
+            fig.savefig(fh, format="png", dpi=DPI)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}; pass another folder with --out DIR") from None
     finally:

@@ -1,11 +1,18 @@
-"""Finding image files: deterministic order, case-insensitive extensions, safe recursion."""
+"""Finding image files: deterministic order, case-insensitive extensions, safe recursion.
+
+The walk stays inside the folder it was given: a symlinked folder is followed only when it
+leads to a place under the root (a link to ``/`` or to another drive is skipped and
+reported), and folders on another file system (a drive mounted inside the tree) are
+entered only when asked. Rows under skipped folders are not "gone": a prune keeps them.
+"""
 from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterator, Optional, Sequence
 
 logger = logging.getLogger(__name__)
 
@@ -31,10 +38,22 @@ class ScanProblems:
     symlink_loops: list[str] = field(default_factory=list)
     bad_names: list[str] = field(default_factory=list)
     vanished: list[str] = field(default_factory=list)
+    links_out: list[str] = field(default_factory=list)  # symlinked folders leading out of the root
+    other_filesystems: list[str] = field(default_factory=list)  # folders on another file system
 
     @property
     def count(self) -> int:
         return len(self.unreadable_dirs) + len(self.symlink_loops) + len(self.bad_names) + len(self.vanished)
+
+    @property
+    def skipped_folders(self) -> list[str]:
+        """Folders deliberately not entered (their rows are kept as they are)."""
+        return self.links_out + self.other_filesystems
+
+    @property
+    def not_scanned(self) -> list[str]:
+        """Folders whose files the scan did not see, for whatever reason."""
+        return self.unreadable_dirs + self.skipped_folders
 
 
 def is_image_name(name: str) -> bool:
@@ -47,11 +66,30 @@ def normalize_path(path: str) -> str:
     return os.path.abspath(os.path.expanduser(path))
 
 
-def iter_image_files(root: str, recursive: bool, problems: ScanProblems) -> Iterator[FileEntry]:
+_WINDOWS_PATH_RE = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\)")
+
+
+def is_foreign_windows_path(path: str) -> bool:
+    """A Windows path (``C:\\…``, ``\\\\server\\…``) met on a system that does not use them
+    (brought in from the original's database): not a path of this machine."""
+    return os.sep != "\\" and bool(_WINDOWS_PATH_RE.match(path))
+
+
+def is_within(path: str, folder: str) -> bool:
+    """Whether ``path`` is ``folder`` or lies under it (both absolute and normalized)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def iter_image_files(root: str, recursive: bool, problems: ScanProblems,
+                     cross_filesystems: bool = False) -> Iterator[FileEntry]:
     """Image files under ``root`` in a deterministic order (names sorted, files of a folder
-    before its subfolders). Symlinked folders are followed once; loops are detected by
-    (device, inode). Unreadable folders and undecodable names are recorded in ``problems``."""
+    before its subfolders). Symlinked folders are followed once, and only when they lead to
+    a place under the root; loops are detected by (device, inode); folders on another file
+    system are entered only with ``cross_filesystems``. Unreadable, skipped folders and
+    undecodable names are recorded in ``problems``."""
     root = normalize_path(root)
+    real_root = os.path.realpath(root)
+    root_device: Optional[int] = None
     visited: set[tuple[int, int]] = set()
     stack = [root]
     while stack:
@@ -61,6 +99,13 @@ def iter_image_files(root: str, recursive: bool, problems: ScanProblems) -> Iter
         except OSError as exc:
             problems.unreadable_dirs.append(folder)
             logger.warning("cannot read folder %s: %s", folder, exc)
+            continue
+        if root_device is None:
+            root_device = st.st_dev
+        elif st.st_dev != root_device and not cross_filesystems:
+            problems.other_filesystems.append(folder)
+            logger.warning("skipping %s: it is on another file system (a mounted drive?); index it on its own "
+                           "or pass --cross-filesystems", folder)
             continue
         key = (st.st_dev, st.st_ino)
         if key in visited:
@@ -82,7 +127,7 @@ def iter_image_files(root: str, recursive: bool, problems: ScanProblems) -> Iter
             except OSError:
                 is_dir = False
             if is_dir:
-                if recursive:
+                if recursive and not _link_out_of(entry, real_root, problems):
                     subdirs.append(entry.path)
                 continue
             if not is_image_name(entry.name):
@@ -105,3 +150,77 @@ def iter_image_files(root: str, recursive: bool, problems: ScanProblems) -> Iter
                 continue
             yield FileEntry(entry.path, est.st_size, est.st_mtime_ns)
         stack.extend(reversed(subdirs))
+
+
+_LOOK_AT_MOST = 20_000  # entries looked at before a folder is taken to hold images
+
+
+def holds_image_files(folder: str) -> bool:
+    """Whether ``folder`` (or any folder below it on the same file system, links not followed)
+    holds an image file. Stops at the first one; a folder too big to look through, or one
+    that cannot be read, counts as holding images (a prune is refused only when sure)."""
+    try:
+        device = os.stat(folder).st_dev
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    stack, seen = [folder], 0
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    seen += 1
+                    if seen > _LOOK_AT_MOST:
+                        return True
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.stat(follow_symlinks=False).st_dev == device:
+                            stack.append(entry.path)
+                    elif is_image_name(entry.name):
+                        return True
+        except OSError:
+            return True
+    return False
+
+
+def _existing_ancestor(folder: str) -> str:
+    while not os.path.isdir(folder):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return folder
+
+
+def empty_roots(missing: Sequence[str], root: Optional[str] = None) -> tuple[str, ...]:
+    """The folders that held the ``missing`` files and now hold no image file at all (an
+    unmounted drive's empty mount point looks so): ``root`` when given, else the nearest
+    existing folder above each missing file."""
+    if not missing:
+        return ()
+    candidates = {root} if root is not None else {_existing_ancestor(os.path.dirname(p)) for p in missing}
+    return tuple(sorted(c for c in candidates if not holds_image_files(c)))
+
+
+def empty_root_message(roots: Sequence[str], missing: Sequence[str], how_to_force: str) -> str:
+    """Why a prune under ``roots`` is refused, and what to do."""
+    rows = sum(1 for p in missing if any(is_within(p, r) for r in roots))
+    more = f" (and {len(roots) - 1} more folders)" if len(roots) > 1 else ""
+    return (f"not pruning: {roots[0]}{more} holds no image files at all, but the database has {rows:,} rows under "
+            f"it; if it is a drive that is not mounted, mount it first. To remove those rows anyway, {how_to_force}")
+
+
+def _link_out_of(entry: os.DirEntry, real_root: str, problems: ScanProblems) -> bool:
+    """True (and recorded) when ``entry`` is a symlinked folder leading out of the root."""
+    try:
+        if not entry.is_symlink():
+            return False
+    except OSError:
+        return False
+    target = os.path.realpath(entry.path)
+    if is_within(target, real_root):
+        return False
+    problems.links_out.append(entry.path)
+    logger.warning("not following %s: the link leads out of the folder being indexed (to %s); index that "
+                   "folder on its own if you mean it", entry.path, target)
+    return True

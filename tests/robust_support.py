@@ -245,6 +245,17 @@ def make_small_corpus(root: Path, n: int, subdirs: int = 5) -> list[str]:
     return paths
 
 
+def write_images(root: Path, n: int, prefix: str = "img") -> list[Path]:
+    """``n`` distinct 8x8 A1111 PNGs ``<prefix>_<i>.png`` in ``root``, each with a full recipe
+    (so each is a row with generation data)."""
+    from exifdata_analytics.samples import a1111_infotext, write_png
+
+    root.mkdir(parents=True, exist_ok=True)
+    return [write_png(root / f"{prefix}_{i}.png", {"parameters": a1111_infotext(
+        f"a cat {prefix} {i}", "blurry", {"Steps": 20 + i, "Sampler": "Euler a", "CFG scale": 7, "Seed": i})},
+        size=(8, 8), seed=sum(map(ord, prefix)) + i) for i in range(n)]
+
+
 def row_count(db: Path) -> int:
     """Rows committed so far (0 while the database or its table does not exist yet)."""
     if not db.exists():

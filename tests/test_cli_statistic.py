@@ -164,8 +164,8 @@ def test_flags_filter_and_count_as_asked(cli, small_db, tmp_path):
 
 def test_compare_writes_a_side_by_side_report(cli, small_db, tmp_path):
     out = tmp_path / "o"
-    (out).mkdir()
-    (out / "camera_photos.txt").write_text("from an earlier run", encoding="utf-8")
+    assert cli("-y", "--db", str(small_db), "--out", str(out), "--no-plots")[0] == 0  # an earlier run
+    assert (out / "camera_photos.txt").exists()
     code, _, _ = cli("-y", "--db", str(small_db), "--out", str(out), "--no-plots",
                       "--generator", "A1111", "--generator", "Forge",
                       "--compare", "folder=/lib/a", "since=2024-02-01")

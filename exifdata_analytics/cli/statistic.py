@@ -44,8 +44,9 @@ PROMPT_KEYWORD_FILE = "Enter the path to the keyword file:"
 PROMPT_TOP_MODELS = "Enter the number of top models to display (default is 3):"
 PROMPT_TOP_SAMPLERS = "Enter the number of top samplers to display (default is 3):"
 
-# outputs that only some runs produce: removed when this run does not, so that a folder
-# never mixes this run's reports with a previous run's
+# outputs that only some runs produce: removed when this run does not (and an earlier run of
+# ours wrote them: reports.files.replace_outputs), so that a folder never mixes this run's
+# reports with a previous run's
 _OPTIONAL_OUTPUTS = ("camera_photos.txt", "comparison.txt", "camera_photos.png", "comparison.png",
                      "keyword_counts.png", "prompt_topics.png")
 
@@ -335,14 +336,11 @@ def _peak_memory() -> str:
     return f"{own:.0f} MB" + (f" (helper process {helper:.0f} MB)" if helper else "")
 
 
-def _remove_stale(out_dir: Path, written: set[str]) -> None:
-    for name in _OPTIONAL_OUTPUTS:
-        path = out_dir / name
-        if name not in written and path.is_file():
-            try:
-                path.unlink()
-            except OSError:
-                logger.warning("could not remove the previous run's %s", path)
+def _remove_stale(out_dir: Path, written: list[Path]) -> None:
+    from ..reports.files import replace_outputs
+
+    for name in replace_outputs(out_dir, written, _OPTIONAL_OUTPUTS):
+        logger.info("removed %s: an earlier run wrote it and this one did not", out_dir / name)
 
 
 def _situation(analysis: Analysis) -> list[str]:
@@ -396,7 +394,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         con.close()
         if helper is not None:
             _stop_helper(helper, finished_ok)
-    _remove_stale(out_dir, {p.name for p in reports} | {p.name for p in plots.values()})
+    _remove_stale(out_dir, [*reports, *plots.values(), *([html] if html is not None else [])])
     finished = time.perf_counter()
     logger.info("analysis %.2f s, writing %.2f s; peak memory %s", computed - started, finished - computed,
                 _peak_memory())

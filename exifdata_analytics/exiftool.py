@@ -11,7 +11,10 @@ argument protocol is line-based.
 
 A worker whose ExifTool dies or hangs is killed by a watchdog, restarted, and its batch
 retried once; files of a batch that fails twice are retried one by one, then recorded as
-errors, so one poisonous file cannot take its neighbours down.
+errors, so one poisonous file cannot take its neighbours down. The filler hands over only
+files it has just opened as regular files; one swapped for a FIFO or a device in the
+moment between (ExifTool opens paths itself) hangs that batch until the watchdog's timeout,
+and is not retried: it becomes an error row.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import os
 import queue
 import shutil
 import signal
+import stat
 import threading
 import time
 import warnings
@@ -307,22 +311,31 @@ class ExifToolPool:
                 logger.warning("ExifTool batch of %d files failed (%s); restarting and retrying once",
                                len(paths), first)
                 self._restart(worker)
-            try:
-                return self._run(worker, paths)
-            except _BatchFailed as second:
-                logger.warning("retry failed too (%s); reading the %d files one by one", second, len(paths))
-                self._restart(worker)
-            results = []
-            for path in paths:
-                try:
-                    results.extend(self._run(worker, [path]))
-                except _BatchFailed as exc:
-                    logger.error("ExifTool failed on %s: %s", path, exc)
-                    results.append(FileTags(path, error=f"ExifTool failed twice on this file ({exc})"))
-                    self._restart(worker)
-            return results
+            # a file swapped for a FIFO or a device after the filler checked it is what hangs
+            # ExifTool in open() or read(): the watchdog ended that; such files are not retried
+            odd = {p: why for p in paths if (why := _not_regular_now(p))}
+            readable = [p for p in paths if p not in odd]
+            found = iter(self._retry(worker, readable) if readable else [])
+            return [FileTags(p, error=odd[p]) if p in odd else next(found) for p in paths]
         finally:
             self._idle.put(worker)
+
+    def _retry(self, worker: _Worker, paths: Sequence[str]) -> list[FileTags]:
+        """The batch once more, then file by file; a file failing alone becomes an error."""
+        try:
+            return self._run(worker, paths)
+        except _BatchFailed as second:
+            logger.warning("retry failed too (%s); reading the %d files one by one", second, len(paths))
+            self._restart(worker)
+        results = []
+        for path in paths:
+            try:
+                results.extend(self._run(worker, [path]))
+            except _BatchFailed as exc:
+                logger.error("ExifTool failed on %s: %s", path, exc)
+                results.append(FileTags(path, error=f"ExifTool failed twice on this file ({exc})"))
+                self._restart(worker)
+        return results
 
     def _restart(self, worker: _Worker) -> None:
         if self._closing.is_set():
@@ -338,6 +351,17 @@ class ExifToolPool:
         out = worker.execute([exiftool_argument(p) for p in paths], timeout)
         stderr = worker.et.last_stderr if worker.et is not None else ""
         return _match_results(paths, out, stderr)
+
+
+def _not_regular_now(path: str) -> Optional[str]:
+    """Why ``path`` must not be given to ExifTool again (None: it is a regular file)."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return f"cannot read file: {exc}"
+    if stat.S_ISREG(st.st_mode):
+        return None
+    return "not a regular file any more (replaced while it was read); ExifTool was stopped on it"
 
 
 def _match_results(paths: Sequence[str], out: bytes, stderr) -> list[FileTags]:

@@ -24,7 +24,8 @@ from .errors import DatabaseError, InputError
 from .exiftool import ExifToolPool, FileTags, MetadataReader
 from .moves import Move, MoveFinder
 from .records import StatusTally, build_record, sha256_of
-from .scan import FileEntry, ScanProblems, iter_image_files, normalize_path
+from .safe_files import FileTooLargeError, NotRegularFileError
+from .scan import FileEntry, ScanProblems, empty_root_message, iter_image_files, normalize_path
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ class FillOptions:
     force: bool = False
     dry_run: bool = False
     prune: bool = False
+    prune_empty_root: bool = False  # prune even when the folder holds no image file at all
+    cross_filesystems: bool = False  # also enter folders on other file systems under root
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class FillSummary:
     pruned: int = 0
     prunable: int = 0  # rows of files gone from the folder (pruned only with --prune)
     scan_problems: int = 0
+    skipped_folders: int = 0  # links out of the root, other file systems: not entered, rows kept
+    workers: int = 0  # ExifTool processes started
     elapsed: float = 0.0
     dry_run: bool = False
     exiftool_restarts: int = 0
@@ -91,20 +96,27 @@ class _BatchResult:
 
 
 def process_batch(reader: MetadataReader, entries: Sequence[FileEntry],
-                  move_finder: Optional[MoveFinder] = None, new_paths: frozenset = frozenset()) -> _BatchResult:
+                  move_finder: Optional[MoveFinder] = None, new_paths: frozenset = frozenset(),
+                  stop: Optional[threading.Event] = None) -> _BatchResult:
     """Hash, extract and parse one batch (runs in a worker thread). New files whose content
-    belongs to a row whose file is gone come back as moves, without running ExifTool."""
+    belongs to a row whose file is gone come back as moves, without running ExifTool. Only
+    files that are regular files when opened for hashing go to ExifTool; ``stop`` (set on
+    Ctrl-C) ends the hashing within one chunk (ReadStopped)."""
     digests: dict[str, Optional[str]] = {}
     read_errors: dict[str, str] = {}
     vanished = 0
     present = []
     for entry in entries:
         try:
-            digests[entry.path] = sha256_of(entry.path)
+            digests[entry.path] = sha256_of(entry.path, stop)
         except FileNotFoundError:
             logger.warning("%s disappeared during the run; not stored", entry.path)
             vanished += 1
             continue
+        except (NotRegularFileError, FileTooLargeError) as exc:
+            digests[entry.path] = None
+            read_errors[entry.path] = exc.strerror
+            logger.warning("%s: %s; not read", entry.path, exc.strerror)
         except OSError as exc:
             digests[entry.path] = None
             read_errors[entry.path] = f"cannot read file: {exc}"
@@ -165,6 +177,16 @@ def _is_under_any(path: str, folders: Sequence[str]) -> bool:
     return any(path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
 
 
+def max_workers() -> int:
+    """The most ExifTool processes a run starts: more than 4 per CPU only adds memory."""
+    return 4 * (os.cpu_count() or 1)
+
+
+def workers_for(requested: int, batches: int) -> int:
+    """ExifTool processes to start: never more than there are batches, nor than max_workers()."""
+    return max(1, min(requested, batches, max_workers()))
+
+
 def fill(options: FillOptions, progress: Optional[Progress] = None,
          reader_factory: Optional[Callable[[int], Any]] = None) -> FillSummary:
     """Index ``options.root`` into the database. Raises ExifDataError subclasses for fatal
@@ -174,7 +196,7 @@ def fill(options: FillOptions, progress: Optional[Progress] = None,
     if not os.path.isdir(root):
         raise InputError(f"'{options.root}' does not exist or is not a folder; check the path")
     problems = ScanProblems()
-    entries = list(iter_image_files(root, options.recursive, problems))
+    entries = list(iter_image_files(root, options.recursive, problems, options.cross_filesystems))
     logger.info("found %d image files under %s (recursive=%s)", len(entries), root, options.recursive)
 
     if options.dry_run:
@@ -192,9 +214,18 @@ def fill(options: FillOptions, progress: Optional[Progress] = None,
     todo = [e for e in entries
             if options.force or existing.get(e.path) != (e.size, e.mtime_ns)]
     scanned = {e.path for e in entries}
-    stale = [p for p in existing if p not in scanned and not _is_under_any(p, problems.unreadable_dirs)]
+    # rows under folders the scan did not enter (unreadable, links out, other drives) are not gone
+    stale = [p for p in existing if p not in scanned and not _is_under_any(p, problems.not_scanned)]
+    if options.prune and stale and not entries and not options.prune_empty_root:
+        if not options.dry_run:
+            con.close()
+        # an unmounted drive leaves an empty mount point: pruning it would delete every row
+        raise InputError(empty_root_message([root], stale, "run again with --prune --force"))
+    batches = -(-len(todo) // max(1, options.batch_size))
     counts = dict(found=len(entries), unchanged=len(entries) - len(todo), prunable=len(stale),
-                  scan_problems=problems.count, root=root, dry_run=options.dry_run)
+                  scan_problems=problems.count, skipped_folders=len(problems.skipped_folders),
+                  workers=workers_for(options.workers, batches) if todo and not options.dry_run else 0,
+                  root=root, dry_run=options.dry_run)
 
     if options.dry_run:
         new = sum(1 for e in todo if e.path not in existing)
@@ -215,11 +246,12 @@ def fill(options: FillOptions, progress: Optional[Progress] = None,
             progress(0, len(todo))
         if todo:
             make_reader = reader_factory or (lambda n: ExifToolPool(workers=n))
-            reader = _LazyReader(lambda: make_reader(options.workers))
+            reader = _LazyReader(lambda: make_reader(counts["workers"]))
             # --force means "read everything again", so no shortcut through moved rows then
             move_finder = None if options.force else MoveFinder(options.db_path, root, options.recursive, stale)
             try:
-                _extract_all(con, reader, move_finder, todo, existing, options, tally, outcomes, progress)
+                _extract_all(con, reader, move_finder, todo, existing, options, tally, outcomes, progress,
+                             counts["workers"])
             finally:
                 restarts = reader.restarts
                 reader.close()
@@ -241,19 +273,21 @@ def fill(options: FillOptions, progress: Optional[Progress] = None,
     return result
 
 
-def _extract_all(con, reader, move_finder, todo, existing, options, tally, outcomes, progress) -> None:
+def _extract_all(con, reader, move_finder, todo, existing, options, tally, outcomes, progress, workers) -> None:
     batch_size = max(1, options.batch_size)
     batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
     new_paths = frozenset(e.path for e in todo if e.path not in existing)
-    max_in_flight = max(1, options.workers) * 2
+    max_in_flight = workers * 2
     done = 0
     pending: deque[Future] = deque()
-    executor = ThreadPoolExecutor(max_workers=options.workers, thread_name_prefix="exiftool")
+    stop = threading.Event()
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="exiftool")
     try:
         next_batch = 0
         while next_batch < len(batches) or pending:
             while next_batch < len(batches) and len(pending) < max_in_flight:
-                pending.append(executor.submit(process_batch, reader, batches[next_batch], move_finder, new_paths))
+                pending.append(executor.submit(process_batch, reader, batches[next_batch], move_finder, new_paths,
+                                               stop))
                 next_batch += 1
             result = pending.popleft().result()
             db.write_batch(con, result.records)
@@ -265,7 +299,7 @@ def _extract_all(con, reader, move_finder, todo, existing, options, tally, outco
                 done += sum(relinked)
                 lost = [m.entry for m, ok in zip(result.moves, relinked) if not ok]
                 if lost:  # another batch re-linked that row first: read these files normally
-                    extra = process_batch(reader, lost).records
+                    extra = process_batch(reader, lost, stop=stop).records
                     db.write_batch(con, extra)
                     records += extra
             for record, _ in records:
@@ -276,7 +310,9 @@ def _extract_all(con, reader, move_finder, todo, existing, options, tally, outco
             if progress:
                 progress(done, len(todo))
     except BaseException:
-        # stop quickly: kill running ExifTool batches, drop queued ones; stored batches stay
+        # stop quickly: end the hashing, kill running ExifTool batches, drop queued ones; stored
+        # batches stay
+        stop.set()
         abort = getattr(reader, "abort_all", None)
         if abort:
             abort()

@@ -7,11 +7,11 @@ outcomes that a fill, a re-parse and a legacy import report.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
 import os
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -22,15 +22,23 @@ from .models import (COLUMNS_BY_NAME, RECIPE_COLUMNS, STATUS_ERROR, STATUS_NO_ME
                      STATUS_UNPARSED, ImageRecord, Resource)
 from .parsers import parse_tags
 from .parsers.tags import IndexedTags, find_tag, iter_tags
+from .safe_files import sha256_of_file
 from .scan import FileEntry
 from .stealth import STEALTH_TAG, read_stealth_text
 
 logger = logging.getLogger(__name__)
 
 
-def sha256_of(path: str) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()  # buffered, releases the GIL
+# No image generator writes files this large; past it a file is refused unread (an error row)
+# rather than hashed and handed to ExifTool, which spent minutes in the zeros of a sparse
+# 2 GB PNG. Below it, hashing stops within one chunk when the run is interrupted.
+MAX_FILE_BYTES = 2 * 1024**3
+
+
+def sha256_of(path: str, stop: Optional[threading.Event] = None) -> str:
+    """The content hash of a regular file (checked at open, bounded by its size then);
+    NotRegularFileError, FileTooLargeError, or ReadStopped once ``stop`` is set."""
+    return sha256_of_file(path, stop, max_bytes=MAX_FILE_BYTES)
 
 
 _FORMAT_NAMES = {"EXTENDED WEBP": "WEBP", "JPG": "JPEG", "TIF": "TIFF"}

@@ -18,6 +18,8 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
+from .safe_files import open_regular
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -93,7 +95,7 @@ def _png_signature_bits(path: str) -> Optional[dict[str, bytes]]:
     is long): {'alpha': …, 'rgb': …}. None when the file is anything else, so the full decode
     decides. Decoding a whole 1024×1024 PNG to find no signature cost ~8 ms per file."""
     rows = _SIGNATURE_BITS  # alpha: one bit per pixel of column 0; RGB needs a third of that
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         if fh.read(8) != _PNG_MAGIC:
             return None
         length, kind = struct.unpack(">I4s", fh.read(8))
@@ -168,7 +170,8 @@ def read_stealth_text(path: str) -> Optional[StealthText]:
     from PIL import Image
 
     try:
-        with Image.open(path) as img:
+        # a regular file, checked when opened: a FIFO or /dev/zero swapped in is never decoded
+        with open_regular(path) as fh, Image.open(fh) as img:
             w, h = img.size
             if w * h > _MAX_PIXELS:
                 logger.debug("not looking for stealth data in %s: %dx%d pixels", path, w, h)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ..config import Settings
-from ..filler import FillInterrupted, FillOptions, FillSummary, fill
+from ..filler import FillInterrupted, FillOptions, FillSummary, fill, max_workers
 from ..reparse import ReparseSummary, reparse
 from .common import (EXIT_INTERRUPTED, EXIT_OK, ProgressBar, UsageError, ask, ask_yes_no, common_options,
                      progress_option, run_main, strip_quotes)
@@ -32,9 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, metavar="N", help="files per ExifTool call and DB transaction "
                                                                "(default: [Processing] batch_size)")
     p.add_argument("-y", "--yes", action="store_true", help="never prompt (DIR is then required)")
-    p.add_argument("--force", action="store_true", help="re-extract files even when unchanged")
+    p.add_argument("--force", action="store_true", help="re-extract files even when unchanged (with --prune: "
+                                                        "prune even a folder that holds no images at all)")
     p.add_argument("--dry-run", action="store_true", help="report what would be done, write nothing")
     p.add_argument("--prune", action="store_true", help="remove rows of files that no longer exist under DIR")
+    p.add_argument("--cross-filesystems", action="store_true",
+                   help="also index folders under DIR that are on another file system (mounted drives)")
     p.add_argument("--reparse", action="store_true",
                    help="re-run the parsers over the stored ExifTool JSON, without ExifTool "
                         "(all rows, or those under DIR)")
@@ -51,7 +54,8 @@ def _n(value: int) -> str:
     return f"{value:,}"
 
 
-def format_summary(s: FillSummary, recursive: bool, db_path: Path, log_path: Optional[Path]) -> str:
+def format_summary(s: FillSummary, recursive: bool, db_path: Path, log_path: Optional[Path],
+                   prune: bool = False) -> str:
     where = "with subfolders" if recursive else "without subfolders"
     verb = "would be " if s.dry_run else ""
     lines = [f"Scanned {s.root} ({where}): {_n(s.found)} image files"]
@@ -70,13 +74,15 @@ def format_summary(s: FillSummary, recursive: bool, db_path: Path, log_path: Opt
         ]
         if s.vanished:
             rows.append(("vanished during the run", s.vanished))
-    if s.pruned:
+    if s.pruned or (prune and not s.dry_run):
         rows.append(("removed (gone from the folder)", s.pruned))
     elif s.prunable:
         rows.append((f"gone from the folder ({'would be removed' if s.dry_run else 'kept; --prune removes'})",
                      s.prunable))
     if s.scan_problems:
         rows.append(("folders/files that could not be read", s.scan_problems))
+    if s.skipped_folders:
+        rows.append(("folders not entered (links out, other drives)", s.skipped_folders))
     width = max(len(r[0]) for r in rows) + 1
     lines += [f"  {label + ':':<{width}} {_n(value):>9}" for label, value in rows]
     if s.generators:
@@ -86,7 +92,7 @@ def format_summary(s: FillSummary, recursive: bool, db_path: Path, log_path: Opt
     if s.exiftool_restarts:
         lines.append(f"  ExifTool restarts: {s.exiftool_restarts}")
     lines.append(f"Database: {db_path}")
-    if (s.errors or s.scan_problems or s.unparsed) and log_path:
+    if (s.errors or s.scan_problems or s.unparsed or s.skipped_folders) and log_path:
         lines.append(f"Details of skipped and failed files: {log_path}")
     return "\n".join(lines)
 
@@ -120,6 +126,10 @@ def _resolve_target(args: argparse.Namespace) -> tuple[Optional[str], bool]:
 def _run(args: argparse.Namespace, settings: Settings, log_path: Optional[Path]) -> int:
     db_path = Path(args.db).expanduser() if args.db else settings.db_path
     workers = _positive(args.workers, "--workers") or settings.max_workers
+    if workers > max_workers():
+        print(f"Note: {workers} ExifTool processes are more than this machine can use; starting at most "
+              f"{max_workers()} (4 per CPU).", file=sys.stderr)
+        workers = max_workers()
     batch_size = _positive(args.batch_size, "--batch-size") or settings.batch_size
     folder, recursive = _resolve_target(args)
     bar = ProgressBar(enabled=not args.no_progress, desc="Re-parsing" if args.reparse else "Processing images")
@@ -130,18 +140,19 @@ def _run(args: argparse.Namespace, settings: Settings, log_path: Optional[Path])
             print(format_reparse(result, db_path))
             return EXIT_OK
         options = FillOptions(root=folder, recursive=recursive, db_path=db_path, workers=workers,
-                              batch_size=batch_size, force=args.force, dry_run=args.dry_run, prune=args.prune)
+                              batch_size=batch_size, force=args.force, dry_run=args.dry_run, prune=args.prune,
+                              prune_empty_root=args.prune and args.force, cross_filesystems=args.cross_filesystems)
         try:
             summary = fill(options, progress=bar)
         except FillInterrupted as stop:
             bar.close()
-            print(format_summary(stop.summary, recursive, db_path, log_path))
+            print(format_summary(stop.summary, recursive, db_path, log_path, args.prune))
             print(f"Interrupted: the {_n(stop.summary.processed)} files finished so far are stored. "
                   "Run the same command again to resume.", file=sys.stderr)
             return EXIT_INTERRUPTED
     finally:
         bar.close()
-    print(format_summary(summary, recursive, db_path, log_path))
+    print(format_summary(summary, recursive, db_path, log_path, args.prune))
     if summary.found == 0:
         print("No image files found in the specified directory.")
     elif args.dry_run:

@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
@@ -145,15 +146,37 @@ MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
 FILL_AFTER_MIGRATION = {2: refresh_names}
 
 
+BUSY_TIMEOUT_S = 30.0
+
+
 def _configure(con: sqlite3.Connection, readonly: bool) -> None:
-    con.execute("PRAGMA busy_timeout = 30000")
+    con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
     con.execute("PRAGMA foreign_keys = ON")
     if not readonly:
-        mode = con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        # before anything is changed: a file we refuse (another program's) stays byte-identical
+        check_version(con)
+        mode = _switch_to_wal(con)
         if str(mode).lower() != "wal":
             logger.warning("database journal mode is %s, not WAL", mode)
         # WAL + NORMAL: a crash may lose the last transactions, never corrupts the file
         con.execute("PRAGMA synchronous = NORMAL")
+
+
+def _switch_to_wal(con: sqlite3.Connection, timeout: float = BUSY_TIMEOUT_S) -> str:
+    """PRAGMA journal_mode = WAL, waiting for other connections like any write would. Leaving
+    the rollback journal needs an exclusive lock, and while another connection holds a write
+    lock SQLite answers "database is locked" at once instead of calling the busy handler (it
+    would deadlock): so retry, backing off, for up to the busy timeout."""
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        try:
+            return con.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.25)
 
 
 @contextmanager
@@ -258,15 +281,17 @@ def explain_sqlite_error(path: Path, exc: sqlite3.Error) -> str:
 
 
 def check_version(con: sqlite3.Connection) -> int:
+    """The schema version of a database of ours (0: a new, empty file); DatabaseError for a
+    newer schema or another program's database (only reads: nothing is changed)."""
     version = con.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise DatabaseError(f"the database was written by a newer ExifData Analytics (schema {version}, "
                             f"this version knows {SCHEMA_VERSION}); update the program")
-    if version == 0:
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if tables:
-            raise DatabaseError("the database holds tables but no ExifData Analytics schema "
-                                f"({', '.join(sorted(tables))}); it is not ours: pass another --db path")
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    # another program may number its schema too: ours has both of these tables from version 1 on
+    if (version == 0 and tables) or (version > 0 and not {"images", "resources"} <= tables):
+        raise DatabaseError("the database holds tables but no ExifData Analytics schema "
+                            f"({', '.join(sorted(tables)) or 'none'}); it is not ours: pass another --db path")
     return version
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sys
+import time
+from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -12,11 +14,14 @@ from .. import export as exporting
 from .. import inventory, maintenance
 from ..config import Settings
 from ..coverage import parse_coverage
-from ..errors import DatabaseError
+from ..errors import DatabaseError, InputError
 from ..legacy import import_legacy
+from ..scan import empty_root_message
+from ..search import SearchHit, SearchResult, compile_query, count
+from ..search.run import iter_hits
 from .common import EXIT_FATAL, EXIT_OK, ProgressBar, UsageError, strip_quotes
 from .db_format import (count_text, format_coverage, format_hits, format_legacy, format_sidecars, format_table,
-                        format_unused, human_bytes, kv, search_summary, to_json)
+                        format_unused, human_bytes, kv, search_summary, terminal_width, to_json)
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +66,8 @@ def show_stats(db_path: Path, as_json: bool = False) -> int:
 
 def show_search(db_path: Path, query: str, limit: Optional[int], as_json: bool, sort: str = "path",
                 scope: str = "prompt") -> int:
+    if limit is None:
+        return _stream_search(db_path, query, as_json, sort, scope)
     result = maintenance.search_metadata(db_path, query, limit=limit, sort=sort, scope=scope)
     if as_json:
         for note in result.notes:
@@ -74,6 +81,63 @@ def show_search(db_path: Path, query: str, limit: Optional[int], as_json: bool, 
     if result.hits:
         print(format_hits(result.hits))
     return EXIT_OK
+
+
+# rows per table when every match is shown: memory stays that of one page, whatever the total
+_PAGE = 1000
+
+
+def _stream_search(db_path: Path, query: str, as_json: bool, sort: str, scope: str) -> int:
+    """``search --all``: the matches streamed from one read snapshot, never all held at once.
+    JSON comes out exactly as the whole result would be printed; text as tables of _PAGE rows."""
+    started = time.perf_counter()
+    compiled = compile_query(query, scope)
+    con = maintenance.open_database(db_path)
+    try:
+        con.execute("BEGIN")  # the total and the hits from one snapshot
+        head = SearchResult(compiled.text, count(con, compiled), (), None, compiled.notes,
+                            time.perf_counter() - started)
+        hits = iter_hits(con, compiled, sort=sort)
+        try:
+            if as_json:
+                _stream_json(head, hits)
+            else:
+                for note in head.notes:
+                    print(f"Note: {note}")
+                print(search_summary(head, shown=head.total))
+                width = terminal_width()
+                while page := [_shown_part(hit, width) for hit in islice(hits, _PAGE)]:
+                    print(format_hits(page, width))
+        finally:
+            hits.close()
+    finally:
+        con.close()
+    return EXIT_OK
+
+
+def _shown_part(hit: SearchHit, width: int) -> SearchHit:
+    """The hit with no more of its prompts than a table of ``width`` columns can show: the
+    table clips them anyway, and measuring whole prompts cost ~150 MB per page of 1,000."""
+    keep = 4 * width  # whitespace is collapsed first, as the table does; the rest clips the same
+    cut = {name: " ".join(text.split())[:keep] for name in ("prompt", "negative_prompt")
+           if isinstance(text := getattr(hit, name), str) and len(text) > keep}
+    return dataclasses.replace(hit, **cut) if cut else hit
+
+
+def _stream_json(head: SearchResult, hits) -> None:
+    for note in head.notes:
+        print(f"note: {note}", file=sys.stderr)
+    text = to_json({"query": head.query, "total": head.total, "limit": None, "notes": list(head.notes), "hits": []})
+    opening, _, _ = text.rpartition("[]")  # everything up to the hits' list, as to_json writes it
+    out = sys.stdout
+    out.write(opening + "[")
+    first = True
+    for hit in hits:
+        body = to_json(dataclasses.asdict(hit)).replace("\n", "\n    ")  # to_json's indent, two levels in
+        out.write(("\n    " if first else ",\n    ") + body)
+        first = False
+    out.write(("\n  ]" if not first else "]") + "\n}\n")
+    out.flush()
 
 
 def show_sample(db_path: Path, n: int, as_json: bool = False) -> int:
@@ -182,7 +246,8 @@ def do_clear(db_path: Path, *, confirm: Confirm) -> int:
     return EXIT_OK
 
 
-def do_prune(db_path: Path, dry_run: bool, under: Optional[str], *, confirm: Confirm, progress: bool = True) -> int:
+def do_prune(db_path: Path, dry_run: bool, under: Optional[str], *, confirm: Confirm, progress: bool = True,
+             force: bool = False) -> int:
     bar = ProgressBar(progress, "Checking files")
     try:
         found = maintenance.prune_database(db_path, dry_run=True, under=under, progress=bar)
@@ -190,6 +255,7 @@ def do_prune(db_path: Path, dry_run: bool, under: Optional[str], *, confirm: Con
         bar.close()
     if not found.missing:
         print(f"All {count_text(found.checked)} files of the database still exist; nothing to prune.")
+        print("Removed 0 rows.")
         return EXIT_OK
     print(f"{count_text(len(found.missing))} of {count_text(found.checked)} rows point to files that no longer "
           "exist, e.g.:")
@@ -198,6 +264,13 @@ def do_prune(db_path: Path, dry_run: bool, under: Optional[str], *, confirm: Con
     if found.folders_gone:
         print(f"Warning: {count_text(len(found.folders_gone))} of their folders are gone entirely "
               f"(e.g. {found.folders_gone[0]}); if a drive is not mounted, mount it first.")
+    if found.empty_roots and not force:
+        # an empty mount point: the rows would be lost although the files may be fine
+        message = empty_root_message(found.empty_roots, found.missing, "pass --force")
+        if dry_run:
+            print(f"Warning: {message}")
+        else:
+            raise InputError(message)
     if dry_run:
         print("Dry run: nothing was removed.")
         return EXIT_OK

@@ -108,8 +108,9 @@ def _common_folder(paths: Sequence[str]) -> Optional[str]:
     return root if len(root) > 1 else None
 
 
-def search_summary(result: SearchResult) -> str:
-    shown = len(result.hits)
+def search_summary(result: SearchResult, shown: Optional[int] = None) -> str:
+    """``shown``: how many hits are printed, when they are streamed rather than in ``result``."""
+    shown = len(result.hits) if shown is None else shown
     what = f"'{result.query}'" if result.query.strip() else "(everything)"
     text = f"{count_text(result.total)} image{'s' if result.total != 1 else ''} match {what}"
     if shown < result.total:

@@ -1,5 +1,5 @@
 """Running a query: the count and the first hits (``search``), every row streamed for exports
-(``iter_rows``), and counts alone."""
+(``iter_rows``, ``iter_hits``), and counts alone."""
 from __future__ import annotations
 
 import logging
@@ -114,6 +114,13 @@ def iter_rows(con: sqlite3.Connection, query: Union[str, CompiledQuery], columns
         sql += " LIMIT ?"
         params = params + (limit,)
     yield from _execute(con, sql, params)
+
+
+def iter_hits(con: sqlite3.Connection, query: Union[str, CompiledQuery], sort: str = "path",
+              scope: str = "prompt") -> Iterator[SearchHit]:
+    """Every match as a SearchHit, streamed (``search --all``: memory does not grow with them)."""
+    for row in iter_rows(con, query, HIT_COLUMNS, sort=sort, scope=scope):
+        yield SearchHit(*row)
 
 
 def count(con: sqlite3.Connection, query: Union[str, CompiledQuery], scope: str = "prompt") -> int:

@@ -13,6 +13,7 @@ import sys
 from collections import Counter
 from typing import Optional, Sequence
 
+from ..safe_files import atomic_write
 from ..samples import make_sample_folder
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         samples = make_sample_folder(args.out, seed=args.seed)
         if args.manifest:
-            with open(args.manifest, "w", encoding="utf-8") as fh:
+            with atomic_write(args.manifest, encoding="utf-8") as fh:
                 for s in samples:
                     fh.write(json.dumps(s.to_dict(), ensure_ascii=False) + "\n")
     except OSError as exc:

@@ -23,7 +23,6 @@ import pytest
 
 from exifdata_analytics import export, maintenance, safe_files
 from exifdata_analytics.cli import statistic
-from exifdata_analytics.samples import a1111_infotext, write_png
 from tests.conftest import PROJECT_DIR
 from tests.robust_support import db_rows, run_measured, tree_snapshot, write_config, write_images
 from tests.test_analysis import build_small_db

@@ -21,8 +21,10 @@ from exifdata_analytics.samples import (
     png_chunks,
     sample_by_case,
     write_jpeg,
+    XMP_PNG_KEYWORD,
     write_png,
     write_webp,
+    xmp_packet,
 )
 
 needs_exiftool = pytest.mark.skipif(shutil.which("exiftool") is None, reason="ExifTool not installed")
@@ -346,6 +348,24 @@ def test_write_webp_user_comment_read_back(tmp_path):
     assert tags[str(path.resolve())]["ExifIFD:UserComment"] == MULTILINE
     assert tags[str(other.resolve())]["ExifIFD:UserComment"] == JAPANESE
     assert tags[str(other.resolve())]["File:FileType"] == "Extended WEBP"
+
+
+@needs_exiftool
+def test_star_ratings_read_back_as_exiftool_shows_them(tmp_path):
+    """XMP in a PNG's iTXt chunk and EXIF IFD0 Rating in a JPEG, as photo managers and Windows write them."""
+    png = write_png(tmp_path / "r.png", [("parameters", "a cat\nSteps: 20"), (XMP_PNG_KEYWORD, xmp_packet(5))])
+    rejected = write_png(tmp_path / "x.png", {XMP_PNG_KEYWORD: xmp_packet(-1)})
+    jpeg = write_jpeg(tmp_path / "r.jpg", user_comment="a dog", rating=3, byte_order="II")
+    tags = exiftool_json(png, rejected, jpeg)
+    assert tags[str(png.resolve())]["XMP-xmp:Rating"] == 5
+    assert tags[str(png.resolve())]["PNG:Parameters"] == "a cat\nSteps: 20"
+    assert tags[str(rejected.resolve())]["XMP-xmp:Rating"] == -1
+    assert tags[str(jpeg.resolve())]["IFD0:Rating"] == 3
+    assert tags[str(jpeg.resolve())]["ExifIFD:UserComment"] == "a dog"
+    with pytest.raises(ValueError):
+        xmp_packet(6)
+    with pytest.raises(ValueError):
+        build_exif(rating=-1)
 
 
 def test_build_exif_layout():

@@ -19,8 +19,8 @@ The library never prints and never exits; errors are raised (``ValueError`` for 
 
 Modules, one job each: ``pixels`` (the image content), ``png`` (PNG chunks), ``exif`` (the
 EXIF block, JPEG and WebP), ``infotext`` (A1111 text), ``comfy`` (ComfyUI graphs),
-``vocabulary`` (the word and name lists), ``cases`` (the sample folder's edge cases) and
-``folder`` (writing the folder).
+``vocabulary`` (the word and name lists), ``xmp`` (XMP packets: star ratings), ``cases`` (the
+sample folder's edge cases) and ``folder`` (writing the folder).
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from .folder import SampleImage, make_sample_folder, sample_by_case
 from .infotext import Verbatim, a1111_infotext, a1111_quote
 from .pixels import make_pixels
 from .png import png_chunks, write_png
+from .xmp import XMP_PNG_KEYWORD, xmp_packet
 
 logger = logging.getLogger(__name__)
 
@@ -49,4 +50,6 @@ __all__ = [
     "write_jpeg",
     "write_png",
     "write_webp",
+    "XMP_PNG_KEYWORD",
+    "xmp_packet",
 ]

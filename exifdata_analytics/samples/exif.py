@@ -17,7 +17,8 @@ logger = logging.getLogger(__name__)
 EXIF_HEADER = b"Exif\x00\x00"
 UNICODE_PREFIX = b"UNICODE\x00"
 
-_ASCII, _LONG, _UNDEFINED = 2, 4, 7
+_ASCII, _SHORT, _LONG, _UNDEFINED = 2, 3, 4, 7
+RATING_TAG = 0x4746  # IFD0 Rating (Windows' star rating, 0..5)
 
 
 def _ifd_size(entries: Sequence[tuple[int, int, int, bytes]]) -> int:
@@ -52,6 +53,7 @@ def build_exif(
     model: Optional[str] = None,
     datetime_original: Optional[str] = None,
     software: Optional[str] = None,
+    rating: Optional[int] = None,
     byte_order: str = "MM",
 ) -> Optional[bytes]:
     """``b"Exif\\0\\0"`` + a TIFF block (IFD0 with Make/Model/Software and the ExifIFD pointer;
@@ -59,9 +61,12 @@ def build_exif(
 
     UserComment is ``b"UNICODE\\0"`` + UTF-16 in the TIFF byte order: big-endian for ``MM``
     (what piexif writes for A1111), little-endian for ``II``. ASCII fields are UTF-8 encoded.
+    ``rating`` (0..5 stars) is IFD0's Rating, a SHORT, as Windows writes it.
     """
     if byte_order not in ("MM", "II"):
         raise ValueError(f"byte_order must be 'MM' or 'II', got {byte_order!r}")
+    if rating is not None and not 0 <= rating <= 5:
+        raise ValueError(f"an EXIF rating is 0..5 stars, got {rating!r}")
     bo = ">" if byte_order == "MM" else "<"
 
     def ascii_entry(tag: int, value: str) -> tuple[int, int, int, bytes]:
@@ -76,6 +81,8 @@ def build_exif(
         ifd0.append(ascii_entry(0x0110, model))
     if software is not None:
         ifd0.append(ascii_entry(0x0131, software))
+    if rating is not None:
+        ifd0.append((RATING_TAG, _SHORT, 1, struct.pack(bo + "H", rating)))
     if datetime_original is not None:
         exif_ifd.append(ascii_entry(0x9003, datetime_original))
     if user_comment is not None:
@@ -104,8 +111,8 @@ def _camera_fields(camera: Optional[Sequence[Optional[str]]]) -> dict[str, Optio
 
 
 def _write_with_exif(path: PathLike, fmt: str, *, user_comment, camera, software, size, seed, byte_order,
-                     quality) -> Path:
-    exif = build_exif(user_comment=user_comment, software=software, byte_order=byte_order,
+                     quality, rating=None) -> Path:
+    exif = build_exif(user_comment=user_comment, software=software, rating=rating, byte_order=byte_order,
                       **_camera_fields(camera))
     kwargs: dict[str, Any] = {"quality": quality}
     if exif is not None:
@@ -126,15 +133,17 @@ def write_jpeg(
     seed: int = 0,
     byte_order: str = "MM",
     quality: int = 85,
+    rating: Optional[int] = None,
 ) -> Path:
     """Write a JPEG, with an EXIF APP1 block when ``user_comment``, ``camera``
-    (``(Make, Model, DateTimeOriginal)``, parts may be None) or ``software`` is given.
+    (``(Make, Model, DateTimeOriginal)``, parts may be None), ``software`` or ``rating`` (IFD0
+    Rating, 0..5 stars) is given.
 
     ``"YYYY:MM:DD HH:MM:SS"`` is the EXIF date format. Pillow refuses EXIF blocks over
     ~64 KB (a UserComment of ~32,000 characters), raising ValueError.
     """
     return _write_with_exif(path, "JPEG", user_comment=user_comment, camera=camera, software=software,
-                            size=size, seed=seed, byte_order=byte_order, quality=quality)
+                            size=size, seed=seed, byte_order=byte_order, quality=quality, rating=rating)
 
 
 def write_webp(

@@ -15,6 +15,8 @@ Nothing here prints, plots or writes files. The modules, by job:
 * ``camera``: ordinary photos' camera fields;
 * ``model_cards``: each model's usual settings;
 * ``co_use``: LoRA x model, LoRA x LoRA and tag pairs ranked by lift;
+* ``labels`` (with ``label_sources``, ``label_fields``, ``label_model``): what the images of a label
+  (``--label-by``: folder, rating, a CSV) have in common, with intervals, FDR and one model;
 * ``run``: ``analyse()``, everything above for one run, in one read snapshot.
 
 Conventions shared by every statistic: empty values are not a category; images are counted
@@ -34,6 +36,8 @@ from .counts import NUMERIC_COLUMNS, PARAMETERS, TEXT_COLUMNS, Counts, format_nu
 from .distributions import (ASPECT_RATIO, MEGAPIXELS, NUMERIC_PARAMETERS, Distribution, NumericParameter, ValueCount,
                             numeric_distributions, quartiles, ratio_name)
 from .keywords import KeywordResult, keyword_analysis, keyword_hits, keyword_pattern, normalise_keyword, parse_keywords
+from .label_sources import LabelSpec, parse_label_spec
+from .labels import Finding, Importance, LabelAnalysis, LabelCount, LabelModel, label_analysis
 from .model_cards import ModelCard
 from .prompt_statistics import PromptStatistics, cleaned_texts, prompt_statistics, prompt_statistics_from
 from .prompts import (TOKEN_PATTERN, Vocabulary, clean_prompt, clean_prompts, count_matrix, prompt_tags, tag_counts,
@@ -54,6 +58,8 @@ __all__ = [
     "ASPECT_RATIO", "MEGAPIXELS", "NUMERIC_PARAMETERS", "Distribution", "NumericParameter", "ValueCount",
     "numeric_distributions", "quartiles", "ratio_name",
     "KeywordResult", "keyword_analysis", "keyword_hits", "keyword_pattern", "normalise_keyword", "parse_keywords",
+    "LabelSpec", "parse_label_spec", "Finding", "Importance", "LabelAnalysis", "LabelCount", "LabelModel",
+    "label_analysis",
     "PromptStatistics", "cleaned_texts", "prompt_statistics", "prompt_statistics_from",
     "TOKEN_PATTERN", "Vocabulary", "clean_prompt", "clean_prompts", "count_matrix", "prompt_tags", "tag_counts",
     "tfidf_scores", "word_counts", "word_counts_from_matrix",

@@ -165,6 +165,26 @@ def count_matrix(cleaned: pd.Series) -> Optional[Vocabulary]:
     return Vocabulary(docs.index, terms, matrix, dict(vocabulary))
 
 
+def tag_matrix(cleaned: Sequence[str]):
+    """The sparse 0/1 matrix of cleaned prompts x tags (the tags ``tag_counts`` counts, one per
+    image however often repeated) and the tags of its columns; compact as ``count_matrix``."""
+    from scipy.sparse import csr_matrix
+
+    strip = methodcaller("strip", " .;:")
+    columns = _Columns()
+    indices, indptr = array("i"), array("q", [0])
+    column_of = columns.__getitem__
+    for text in cleaned:
+        if text:
+            indices.extend(map(column_of, set(map(strip, text.replace("|", ",").split(",")))))
+        indptr.append(len(indices))
+    matrix = csr_matrix((np.ones(len(indices), dtype=np.int8), np.frombuffer(indices, dtype=np.int32),
+                         np.frombuffer(indptr, dtype=np.int64)), shape=(len(indptr) - 1, len(columns)))
+    tags = np.array(list(columns), dtype=object)
+    ok = np.array([_tag_ok(t) for t in tags], dtype=bool)
+    return matrix[:, np.flatnonzero(ok)], tags[ok]
+
+
 def _ranked(terms: Sequence[str], scores: np.ndarray) -> list[tuple[str, float]]:
     terms = np.asarray(terms, dtype=object)
     order = np.lexsort((terms, -scores))  # score descending, then term

@@ -17,6 +17,8 @@ from .co_use import CoUse, co_use
 from .counts import Counts, parameter_counts
 from .distributions import Distribution, numeric_distributions
 from .keywords import KeywordResult, keyword_analysis
+from .label_sources import LabelSpec
+from .labels import LabelAnalysis, label_analysis
 from .model_cards import ModelCard, model_cards
 from .prompt_statistics import PromptStatistics, cleaned_texts, prompt_statistics, prompt_statistics_from
 from .prompts import tag_counts, word_counts
@@ -39,6 +41,7 @@ class AnalysisOptions:
     tfidf_top: int = 50
     raw_names: bool = False  # count samplers, models, … as written instead of one name per thing
     topics: Optional[int] = None  # themes of the prompts: how many (None: the data chooses; 0: none)
+    label_by: Optional[LabelSpec] = None  # --label-by: where each image's label comes from
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class Analysis:
     comparison: Optional[Comparison] = None
     model_cards: tuple[ModelCard, ...] = ()  # each model's usual settings, most used first
     co_use: Optional[CoUse] = None  # LoRA x model, LoRA x LoRA and tag pairs by lift
+    label_analysis: Optional[LabelAnalysis] = None  # --label-by: what the images of a label have in common
 
     def parameter(self, name: str) -> Counts:
         return next(c for c in self.parameters if c.name == name)
@@ -115,6 +119,8 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
         camera=camera_stats(con, frame["id"]),
         comparison=_comparison(con, options) if options.compare else None,
         model_cards=model_cards(frame, resources),
+        label_analysis=(label_analysis(con, frame, resources, options.label_by, options.filters, options.dedupe)
+                        if options.label_by else None),
     )
     del negatives
     waited = time.perf_counter()

@@ -25,7 +25,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from .analysis import (WEEKDAYS, Analysis, CameraStats, Comparison, Counts, CrossTab, Habits,
-                       KeywordResult, LoraUsage, Trends)
+                       KeywordResult, LabelAnalysis, LoraUsage, Trends)
+from .analysis.labels import percent
 from .analysis.counts import format_number
 from .analysis.distributions import Distribution
 from .analysis.model_cards import ModelCard
@@ -458,6 +459,46 @@ def model_cards_chart(cards: Sequence[ModelCard]) -> Figure:
     label_width = max(_text_inches(label, 9) for label in labels)
     fig.subplots_adjust(left=min(0.45, (label_width + 0.3) / width), right=0.98, top=1 - 0.75 / height,
                         bottom=0.35 / height, wspace=0.08)
+SIGNIFICANT_COLOR = "#2e7d4f"
+LABEL_FINDINGS = 15
+
+
+def label_chart(la: LabelAnalysis, top_n: int = LABEL_FINDINGS) -> Figure:
+    """Left: the strongest findings (significant first) as the difference of the shares with
+    its 95% interval; right: the model's fields by permutation importance."""
+    shown = sorted(la.findings, key=lambda f: (not f.significant, f.p_value))[:top_n]
+    fig = _figure(14, _bar_height(max(len(shown), len(la.model.importances), 4)))
+    if not shown:
+        _empty(fig, "No label, field and value with enough images to compare")
+        fig.suptitle(f"Labels ({la.source})")
+        return fig
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": (3, 2)})
+    y = list(range(len(shown)))
+    for yi, f in zip(y, shown):
+        color = SIGNIFICANT_COLOR if f.significant else "#8a949e"
+        low, high = (100 * v for v in f.ci95)
+        left.plot([low, high], [yi, yi], color=color, linewidth=2)
+        left.plot([100 * f.difference], [yi], "o", color=color)
+        left.text(high, yi, f"  {percent(f.rate)} vs {percent(f.rate_without)}", va="center", fontsize=7)
+    left.axvline(0, color="#67727e", linewidth=0.8)
+    names = [f"{f.field}: {f.value}" + (f" ({f.label})" if len(la.tested) > 1 else "") for f in shown]
+    left.set_yticks(y, [_short(n, 40) for n in names], fontsize=8)
+    left.invert_yaxis()
+    left.set_xlabel("share with the label minus share of the others (percentage points), 95% interval", fontsize=8)
+    left.set_title("Strongest findings (green: significant)", fontsize=11)
+    left.spines[["top", "right"]].set_visible(False)
+    model = la.model
+    if model.importances:
+        _barh(right, [i.field for i in model.importances], [max(i.importance, 0.0) for i in model.importances],
+              fmt="{:.3f}")
+        right.set_xlabel("drop of held-out ROC-AUC when the field is shuffled", fontsize=8)
+        right.set_title(f"Model: ROC-AUC {model.auc:.2f} (chance 0.5)", fontsize=11)
+    else:
+        right.text(0.5, 0.5, model.note or "no model", ha="center", va="center", color="#67727e", wrap=True)
+        right.set_axis_off()
+    fig.suptitle(f"What the images of {', '.join(repr(t) for t in la.tested[:3]) or 'a label'} have in common "
+                 f"({la.labelled:,} labelled images, --label-by {_short(la.source, 40)})", fontsize=12)
+    fig.tight_layout()
     return fig
 
 
@@ -505,6 +546,8 @@ def plot_jobs(analysis: Analysis) -> list[PlotJob]:
         jobs.append(PlotJob("camera", "camera_photos.png", camera_chart, (analysis.camera,), 2.5))
     if analysis.comparison is not None:
         jobs.append(PlotJob("comparison", "comparison.png", comparison_chart, (analysis.comparison,), 3.0))
+    if analysis.label_analysis is not None:
+        jobs.append(PlotJob("labels", "label_analysis.png", label_chart, (analysis.label_analysis,), 1.5))
     return jobs
 
 

@@ -48,7 +48,7 @@ PROMPT_TOP_SAMPLERS = "Enter the number of top samplers to display (default is 3
 # ours wrote them: reports.files.replace_outputs), so that a folder never mixes this run's
 # reports with a previous run's
 _OPTIONAL_OUTPUTS = ("camera_photos.txt", "comparison.txt", "camera_photos.png", "comparison.png",
-                     "keyword_counts.png", "prompt_topics.png")
+                     "keyword_counts.png", "prompt_topics.png", "label_analysis.txt", "label_analysis.png")
 
 
 def _date(text: str) -> str:
@@ -117,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--topics", type=_topics_count, metavar="N",
                    help="themes to find in the prompts for prompt_topics.txt (default: chosen by the data, 3 to 12; "
                         "0: none)")
+    p.add_argument("--label-by", metavar="SOURCE",
+                   help="what the images of each label have in common (label_analysis.txt): folder (the image's "
+                        "folder, or the first folder under a --folder root: keep/, rejects/), rating[:N] (the "
+                        "XMP/EXIF star rating; N stars and above is a keeper, default 4) or file:LABELS.csv "
+                        "(path,label lines)")
     p.add_argument("--raw-names", action="store_true",
                    help="count samplers, schedules, models, VAEs and LoRAs as each tool wrote them (default: one "
                         "name per thing: 'Euler a', 'euler_ancestral' and 'k_euler_ancestral' are one sampler)")
@@ -259,6 +264,21 @@ def _compare(args: argparse.Namespace) -> Optional[tuple[str, str]]:
     return tuple(args.compare)  # type: ignore[return-value]
 
 
+def _label_by(args: argparse.Namespace):
+    from ..analysis import parse_label_spec
+
+    if args.label_by is None:
+        return None
+    try:
+        spec = parse_label_spec(args.label_by)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    if spec.source == "file" and not Path(spec.path).is_file():
+        raise InputError(f"labels file not found: {spec.path}; give a CSV with path,label lines "
+                         "(--label-by file:LABELS.csv)")
+    return spec
+
+
 # -- helper process ---------------------------------------------------------------------------------
 
 def warm_up() -> None:
@@ -369,13 +389,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from ..reports import write_html_report, write_json_report, write_text_reports
 
         check_schema(con)
+        label_by = _label_by(args)  # a bad --label-by fails before any question
         keywords, keyword_source = _resolve_keywords(args, notes)
         top_models = _top_n(args.top_models, args.yes, PROMPT_TOP_MODELS)
         top_samplers = _top_n(args.top_samplers, args.yes, PROMPT_TOP_SAMPLERS)
         out_dir = Path(strip_quotes(args.out)).expanduser() if args.out else DEFAULT_OUT_DIR
         options = AnalysisOptions(keywords=keywords, top_models=top_models, top_samplers=top_samplers,
                                   filters=_filters(args), dedupe=not args.no_dedupe, compare=_compare(args),
-                                  raw_names=args.raw_names, topics=args.topics)
+                                  raw_names=args.raw_names, topics=args.topics, label_by=label_by)
         logger.info("database %s; keywords (%s): %s; top %d models, %d samplers; filters: %s; dedupe: %s; "
                     "out: %s", db_path, keyword_source, ", ".join(keywords), top_models, top_samplers,
                     options.filters.describe(), options.dedupe, out_dir)
@@ -410,6 +431,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Note: {note}")
     for line in notes + _situation(analysis):
         print(line)
+    if analysis.label_analysis is not None:
+        la = analysis.label_analysis
+        print(f"Labels ({la.source}): {_n(la.labelled)} labelled images, {_n(len(la.significant))} significant "
+              f"findings" + (" (too few labelled images to say much)" if la.small_sample else ""))
     print(f"Text reports: {', '.join(p.name for p in reports)}")
     if plots:
         print(f"Plots: {len(plots)} PNG files")

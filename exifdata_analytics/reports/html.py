@@ -18,6 +18,8 @@ from .text import HTML_REPORT, NONE, format_count, habits_counted, pairs_inline,
 from .text import DISTRIBUTIONS_REPORT, format_stat
 from .text import (CO_USE_REPORT, MODEL_CARDS_REPORT, co_use_notes, pair_row, percent,
                    sampler_label)
+from .label_text import (FINDING_HEADERS, LABEL_REPORT, finding_rows, label_summary, method_note, model_summary,
+                         plain_words, small_sample_warning)
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +185,21 @@ def _co_use_section(analysis: Analysis) -> str:
                 headers, [pair_row(p) for p in table.always[:PAIRS_SHOWN]])
     note = " ".join(co_use_notes(co))
     return _section("co-use", "Co-use", body, f"{note} ({CO_USE_REPORT} has more pairs.)")
+def _labels_section(analysis: Analysis, plots: Mapping[str, Path]) -> str:
+    """--label-by: the labels, the findings in words, the table of findings, the model."""
+    la = analysis.label_analysis
+    paragraphs = [*label_summary(la), small_sample_warning(la)]
+    body = "".join(f"<p>{_e(line)}</p>" for line in paragraphs if line)
+    words = plain_words(la)
+    if words:
+        body += "<h3>In plain words</h3><ul>" + "".join(f"<li>{_e(w.lstrip('- '))}</li>" for w in words) + "</ul>"
+    body += _img(plots, "labels", "Label findings and model")
+    body += f"<h3>Findings</h3>{_html_table(FINDING_HEADERS, finding_rows(la.findings), limit=40)}"
+    body += "<h3>Model</h3>" + "".join(f"<p>{_e(line)}</p>" for line in model_summary(la.model))
+    if la.model.importances:
+        body += _html_table(["field", "importance (ROC-AUC drop)", "±"],
+                            [(i.field, f"{i.importance:.4f}", f"{i.std:.4f}") for i in la.model.importances])
+    return _section("labels", "Labels and keepers", body, method_note(la) + f" All cells: {LABEL_REPORT}.")
 
 
 def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Optional[datetime] = None) -> str:
@@ -301,6 +318,9 @@ def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Option
         sections.append(("comparison", "Comparison", _section(
             "comparison", "Comparison", comp,
             f"A = {c.label_a} ({format_count(c.images_a)} images); B = {c.label_b} ({format_count(c.images_b)} images).")))
+
+    if analysis.label_analysis is not None:
+        sections.append(("labels", "Labels", _labels_section(analysis, plots)))
 
     nav = "".join(f'<a href="#{_e(anchor)}">{_e(title)}</a>' for anchor, title, _ in sections)
     body = "".join(s for _, _, s in sections)

@@ -26,6 +26,7 @@ from ..analysis.model_cards import QUARTILE_PARAMETERS, ModelCard
 from ..analysis.topics import ThemeContext, Topics
 from ..coverage import CoverageTable
 from ..texttable import table_lines
+from .label_text import LABEL_REPORT, format_label_analysis
 
 logger = logging.getLogger(__name__)
 
@@ -464,4 +465,6 @@ def text_reports(analysis: Analysis) -> dict[str, str]:
         reports[CAMERA_REPORT] = format_camera(analysis.camera)
     if analysis.comparison is not None:
         reports[COMPARISON_REPORT] = format_comparison(analysis.comparison)
+    if analysis.label_analysis is not None:
+        reports[LABEL_REPORT] = format_label_analysis(analysis.label_analysis)
     return reports

@@ -274,7 +274,7 @@ def test_benjamini_hochberg_adjusts_as_published():
 def test_cli_writes_label_analysis_and_rejects_bad_specs(rated, tmp_path):
     out = tmp_path / "out"
     done = run_script("parameter_statistic.py", "-y", "--db", str(rated), "--out", str(out), "--label-by",
-                      "rating:4", "--keywords", "cat", "--html", "--workers", "1")
+                      "rating:4", "--keywords", "cat", "--html")  # with the helper process
     assert done.returncode == 0, done.stderr
     assert "Labels (rating:4): 160 labelled images" in done.stdout
     assert (out / "label_analysis.txt").is_file() and (out / "label_analysis.png").is_file()

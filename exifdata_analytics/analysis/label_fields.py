@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..models import STATUS_OK
 from .counts import format_number
-from .prompts import tag_matrix
+from .prompts import TagMatrix
 from .resources import LORA_KINDS
 
 logger = logging.getLogger(__name__)
@@ -114,10 +114,10 @@ def _sizes(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(values, dtype=object)
 
 
-def field_blocks(frame: pd.DataFrame, resources: pd.DataFrame, tags: pd.Series, min_images: int) -> list[FieldBlock]:
+def field_blocks(frame: pd.DataFrame, resources: pd.DataFrame, tags: TagMatrix, min_images: int) -> list[FieldBlock]:
     """Every field of ``FIELDS`` over the images of ``frame`` (its row order), values of fewer
     than ``min_images`` images left out. ``resources`` are ``load_resources`` rows;
-    ``tags`` maps image id -> cleaned prompt (``cleaned_texts``)."""
+    ``tags`` holds the prompt tags of (at least) these images (``prompts.tag_matrix``)."""
     n = len(frame)
     ids = frame["id"].to_numpy()
     row_of = pd.Series(np.arange(n), index=pd.Index(ids, dtype="int64"))
@@ -139,19 +139,20 @@ def field_blocks(frame: pd.DataFrame, resources: pd.DataFrame, tags: pd.Series, 
     return blocks
 
 
-def _tag_block(name: str, row_of: pd.Series, cleaned: pd.Series, n: int, min_images: int) -> FieldBlock:
-    """The ``TAG_TOP`` most frequent prompt tags (images with a prompt are the base)."""
+def _tag_block(name: str, row_of: pd.Series, tags: TagMatrix, n: int, min_images: int) -> FieldBlock:
+    """The ``TAG_TOP`` most frequent prompt tags among the images (those with a prompt are the base)."""
     from scipy.sparse import csr_matrix
 
-    cleaned = cleaned[cleaned.index.isin(row_of.index)]
-    matrix, tags = tag_matrix(cleaned.tolist())
+    mine = np.flatnonzero(np.isin(tags.index, row_of.index.to_numpy()))
+    matrix = tags.matrix[mine]
+    rows = row_of[tags.index[mine]].to_numpy()
     counts = np.asarray(matrix.sum(axis=0)).ravel()
-    order = sorted(range(len(tags)), key=lambda j: (-counts[j], tags[j]))
+    present = np.flatnonzero(counts)
+    order = present[np.lexsort((tags.tags[present], -counts[present]))]  # most images first, then the tag
     top = [j for j in order[:TAG_TOP] if counts[j] >= min_images]
-    rows = row_of[cleaned.index].to_numpy()
     base = np.zeros(n, dtype=bool)
-    base[rows[(cleaned != "").to_numpy()]] = True
+    base[rows[np.diff(matrix.indptr) > 0]] = True
     picked = matrix[:, top].tocoo()
     block = csr_matrix((picked.data, (rows[picked.row], picked.col)), shape=(n, len(top)))
-    rare = int((counts < min_images).sum())  # the frequent tags past the top are not counted
-    return FieldBlock(name, tuple(str(tags[j]) for j in top), block, base, rare)
+    rare = int(((counts > 0) & (counts < min_images)).sum())  # the frequent tags past the top are not counted
+    return FieldBlock(name, tuple(str(tags.tags[j]) for j in top), block, base, rare)

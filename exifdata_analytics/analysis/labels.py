@@ -41,7 +41,7 @@ import pandas as pd
 from .label_fields import FieldBlock, field_blocks
 from .label_model import Importance, LabelModel, label_model
 from .label_sources import KEEPER, LabelSpec, read_labels
-from .prompts import clean_prompts
+from .prompts import TagMatrix, clean_prompts, tag_matrix
 from .selection import Filters, load_embeddings, load_texts
 
 logger = logging.getLogger(__name__)
@@ -121,8 +121,9 @@ class LabelAnalysis:
 
 
 def label_analysis(con: sqlite3.Connection, frame: pd.DataFrame, resources: pd.DataFrame, spec: LabelSpec,
-                   filters: Filters = Filters(), dedupe: bool = True) -> LabelAnalysis:
-    """The label analysis of the selected images (``frame``, ``resources``: the selection's)."""
+                   filters: Filters = Filters(), dedupe: bool = True, tags: Optional[TagMatrix] = None) -> LabelAnalysis:
+    """The label analysis of the selected images (``frame``, ``resources``: the selection's;
+    ``tags``: their prompt tags, from the prompt statistics, else read here)."""
     started = time.perf_counter()
     found = read_labels(con, frame["id"], spec, filters.folders)
     sub = frame[frame["id"].isin(found.labels.index)].reset_index(drop=True)
@@ -136,10 +137,11 @@ def label_analysis(con: sqlite3.Connection, frame: pd.DataFrame, resources: pd.D
     if len(ranked) < 2:
         return LabelAnalysis((), LabelModel(None, note="no model: there is nothing to tell apart"), tested=(),
                              notes=found.notes + tuple(notes), **common)
-    texts = load_texts(con, "prompt", filters, dedupe)
-    texts = texts[texts.index.isin(sub["id"])]
-    cleaned = clean_prompts(texts, load_embeddings(con, texts.index)) if not texts.empty else texts
-    blocks = field_blocks(sub, resources, cleaned, MIN_CELL)
+    if tags is None:
+        texts = load_texts(con, "prompt", filters, dedupe)
+        texts = texts[texts.index.isin(sub["id"])]
+        tags = tag_matrix(clean_prompts(texts, load_embeddings(con, texts.index)) if not texts.empty else texts)
+    blocks = field_blocks(sub, resources, tags, MIN_CELL)
     findings, cells_too_few = _findings(blocks, labels, tested or (ranked[0].label,), spec, small)
     model = (label_model(blocks, labels == tested[0], tested[0]) if tested and not small
              else LabelModel(None, label=(tested or ("",))[0],

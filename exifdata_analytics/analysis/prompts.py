@@ -165,24 +165,34 @@ def count_matrix(cleaned: pd.Series) -> Optional[Vocabulary]:
     return Vocabulary(docs.index, terms, matrix, dict(vocabulary))
 
 
-def tag_matrix(cleaned: Sequence[str]):
-    """The sparse 0/1 matrix of cleaned prompts x tags (the tags ``tag_counts`` counts, one per
-    image however often repeated) and the tags of its columns; compact as ``count_matrix``."""
+@dataclass(frozen=True)
+class TagMatrix:
+    """Which image has which prompt tag: a sparse 0/1 matrix, one row per prompt (``index``:
+    the image ids) and one column per tag (``tags``: the tags ``tag_counts`` counts)."""
+
+    index: np.ndarray  # image id of each row
+    tags: np.ndarray
+    matrix: object  # scipy.sparse csr matrix, int8
+
+
+def tag_matrix(cleaned: pd.Series) -> TagMatrix:
+    """The ``TagMatrix`` of cleaned prompts (a tag repeated in a prompt counts once), built as
+    compactly as ``count_matrix``: 100,000 prompts take ~10 MB."""
     from scipy.sparse import csr_matrix
 
     strip = methodcaller("strip", " .;:")
     columns = _Columns()
     indices, indptr = array("i"), array("q", [0])
     column_of = columns.__getitem__
-    for text in cleaned:
+    for text in cleaned.tolist():
         if text:
             indices.extend(map(column_of, set(map(strip, text.replace("|", ",").split(",")))))
         indptr.append(len(indices))
     matrix = csr_matrix((np.ones(len(indices), dtype=np.int8), np.frombuffer(indices, dtype=np.int32),
                          np.frombuffer(indptr, dtype=np.int64)), shape=(len(indptr) - 1, len(columns)))
     tags = np.array(list(columns), dtype=object)
-    ok = np.array([_tag_ok(t) for t in tags], dtype=bool)
-    return matrix[:, np.flatnonzero(ok)], tags[ok]
+    ok = np.flatnonzero(np.array([_tag_ok(t) for t in tags], dtype=bool))
+    return TagMatrix(cleaned.index.to_numpy(dtype=np.int64), tags[ok], matrix[:, ok])
 
 
 def _ranked(terms: Sequence[str], scores: np.ndarray) -> list[tuple[str, float]]:

@@ -97,7 +97,8 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
     if executor is not None and db_path:
         try:
             future = executor.submit(prompt_statistics_from, db_path, options.filters, options.dedupe,
-                                     options.keywords, options.tfidf_top, options.topics)
+                                     options.keywords, options.tfidf_top, options.topics,
+                                     options.label_by is not None)
         except (BrokenExecutor, RuntimeError) as exc:  # RuntimeError: the executor was shut down
             logger.warning("the helper process is not available (%s); working in this process", exc)
     selection = load_selection(con, options.filters, options.dedupe, raw_names=options.raw_names)
@@ -119,8 +120,6 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
         camera=camera_stats(con, frame["id"]),
         comparison=_comparison(con, options) if options.compare else None,
         model_cards=model_cards(frame, resources),
-        label_analysis=(label_analysis(con, frame, resources, options.label_by, options.filters, options.dedupe)
-                        if options.label_by else None),
     )
     del negatives
     waited = time.perf_counter()
@@ -136,7 +135,10 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
             stats = None
     if stats is None:
         stats = prompt_statistics(cleaned_texts(con, "prompt", options.filters, options.dedupe), options.keywords,
-                                  options.tfidf_top, options.topics)
+                                  options.tfidf_top, options.topics, options.label_by is not None)
+    if options.label_by is not None:  # after the prompt statistics, whose tags of each image it uses
+        rest["label_analysis"] = label_analysis(con, frame, resources, options.label_by, options.filters,
+                                                options.dedupe, stats.image_tags)
     return Analysis(
         db_path=db_path,
         options=options,

@@ -5,8 +5,8 @@ and prompt tags.
 
 Each field has a *base*, the images that could have one of its values: those with a value
 (sampler, schedule, model, VAE, size, generator, CFG scale, steps), those with generation data
-(LoRA: an image without one is an image without LoRAs), those with a prompt (prompt tags).
-Shares are taken within the base, so that photos without any recipe do not make every
+(LoRA: an image without one is an image without LoRAs), those whose prompt has a tag (prompt
+tags). Shares are taken within the base, so that photos without any recipe do not make every
 sampler look like a keeper's. Names are the canonical ones the selection and
 ``load_resources`` give.
 """

@@ -459,6 +459,9 @@ def model_cards_chart(cards: Sequence[ModelCard]) -> Figure:
     label_width = max(_text_inches(label, 9) for label in labels)
     fig.subplots_adjust(left=min(0.45, (label_width + 0.3) / width), right=0.98, top=1 - 0.75 / height,
                         bottom=0.35 / height, wspace=0.08)
+    return fig
+
+
 SIGNIFICANT_COLOR = "#2e7d4f"
 LABEL_FINDINGS = 15
 

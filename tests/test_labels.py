@@ -3,6 +3,7 @@ EXIF ratings, real ExifTool through filler.fill) that the label analysis must fi
 fields it must not flag, small samples it must not over-read, and the label sources' rules."""
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -274,8 +275,14 @@ def test_benjamini_hochberg_adjusts_as_published():
 def test_cli_writes_label_analysis_and_rejects_bad_specs(rated, tmp_path):
     out = tmp_path / "out"
     done = run_script("parameter_statistic.py", "-y", "--db", str(rated), "--out", str(out), "--label-by",
-                      "rating:4", "--keywords", "cat", "--html")  # with the helper process
+                      "rating:4", "--keywords", "cat", "--html", "--json")  # with the helper process
     assert done.returncode == 0, done.stderr
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))["label_analysis"]
+    assert report["source"] == "rating:4" and report["labelled"] == 160
+    finding = next(f for f in report["findings"] if f["significant"])
+    assert {"label", "field", "value", "images", "rate", "rate_without", "ci95", "significant"} <= set(finding)
+    assert len(finding["ci95"]) == 2 and 0 <= finding["rate"] <= 1
+    assert 0 <= report["model"]["auc"] <= 1 and {"field", "importance"} <= set(report["model"]["importances"][0])
     assert "Labels (rating:4): 160 labelled images" in done.stdout
     assert (out / "label_analysis.txt").is_file() and (out / "label_analysis.png").is_file()
     assert "Labels and keepers" in (out / "report.html").read_text(encoding="utf-8")

@@ -84,14 +84,8 @@ def test_the_label_analysis_contract_keys_come_out_exactly():
                                             {"field": "Sampler", "importance": 0.0}]
 
 
-def test_a_new_section_of_analysis_appears_under_its_field_name(small_analysis):
-    @dataclass(frozen=True)
-    class Wider(A.Analysis):
-        label_analysis: Optional[LabelAnalysis] = None
-
-    wider = Wider(**{f.name: getattr(small_analysis, f.name) for f in dataclasses.fields(small_analysis)},
-                  label_analysis=STAND_IN)
-    data = json.loads(reports.format_json(wider))
+def test_the_label_analysis_section_appears_under_its_field_name(small_analysis):
+    data = json.loads(reports.format_json(dataclasses.replace(small_analysis, label_analysis=STAND_IN)))
     assert data["label_analysis"]["model"]["importances"][0] == {"field": "LoRA", "importance": 0.12}
     assert set(data["label_analysis"]["findings"][0]) >= {"label", "field", "value", "images", "rate",
                                                           "rate_without", "ci95", "significant"}

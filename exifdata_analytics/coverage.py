@@ -22,7 +22,11 @@ from .names import canonical_sampler
 logger = logging.getLogger(__name__)
 
 STATUS_ORDER = STATUSES
-_PATH_TAIL_RE = re.compile(r"\s+(?:-\s+|in\s+|for\s+)?(?:[A-Za-z]:)?[\\/]\S.*$")
+# a match starts only where a run of blanks starts (searching from inside the run rescans it)
+_PATH_TAIL_RE = re.compile(r"(?<!\s)\s+(?:-\s+|in\s+|for\s+)?(?:[A-Za-z]:)?[\\/]\S.*$")
+# the part of an error a reason is read from: a reason is at most 120 characters, and no regex
+# work grows with a longer (hostile or legacy) error text
+_REASON_SCAN_CHARS = 1000
 
 # every character Python's str.strip() removes, so SQL labels match the statistics' labels
 _WHITESPACE = "".join(ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isspace())
@@ -219,7 +223,7 @@ def failure_reason(error: Optional[str]) -> str:
     """
     if not error or not error.strip():
         return "(no reason recorded)"
-    text = error.strip().split("; ")[0]
+    text = error.strip()[:_REASON_SCAN_CHARS].split("; ")[0]
     cut = text.find(" (")
     if cut > 0:
         text = text[:cut]

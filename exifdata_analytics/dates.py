@@ -71,7 +71,8 @@ LAST_YEAR = date.today().year + 1
 # Civitai writes 'Created Date' without the colon after the hour: 2024-06-01T0529:44.7563207Z
 _EMBEDDED = re.compile(r"\s*(\d{4})[:-](\d{2})[:-](\d{2})(?:[T ]+(\d{2}):?(\d{2})(?::(\d{2}))?(?:[.,]\d+)?"
                        r"\s*(Z|[+-]\d{2}:?\d{2})?)?")
-_ZONE = re.compile(r"\s*(Z|[+-]\d{2}:?\d{2})\s*$")
+_ZONE = re.compile(r"\s*(Z|[+-]\d{2}:?\d{2})\s*")  # fullmatch only
+_ENDS_WITH_ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")  # on stripped text; no leading \s*: quadratic in a search
 _CLOCK = re.compile(r"\s*\d{2}:\d{2}(?::\d{2})?")
 
 _DATE = r"(?P<y>\d{4})(?P<s>[-_.])(?P<m>\d{2})(?P=s)(?P<d>\d{2})"
@@ -206,7 +207,7 @@ def _completed(tags: Mapping, value: str, completion: str) -> str:
     stripped = value.strip()
     if len(stripped) == 10 and _CLOCK.match(extra):  # a date; the tag holds the time (and zone)
         return f"{stripped} {extra.strip()}"
-    if len(stripped) > 10 and not _ZONE.search(stripped) and _ZONE.fullmatch(extra):
+    if len(stripped) > 10 and not _ENDS_WITH_ZONE.search(stripped) and _ZONE.fullmatch(extra):
         return stripped + extra.strip()
     return value
 

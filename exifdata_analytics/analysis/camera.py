@@ -20,6 +20,10 @@ logger = logging.getLogger(__name__)
 CAMERA_FIELDS = ("Camera", "Lens", "ISO", "Aperture", "Exposure time", "Focal length")
 
 
+# the number a focal length starts with ('50.0 mm'); '[\d.]+' took '1.2.3', which float() refuses
+_FOCAL_NUMBER = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
 def _clean_exif(value) -> Optional[str]:
     if value is None:
         return None
@@ -54,7 +58,7 @@ def camera_fields(tags: dict) -> dict[str, Optional[str]]:
         exposure += " s"
     focal = _clean_exif(find_tag(tags, "FocalLength"))
     if focal:
-        number = re.match(r"^\s*([\d.]+)", focal)
+        number = _FOCAL_NUMBER.match(focal)
         if number:
             focal = format_number(float(number.group(1))) + " mm"
     return {"Camera": camera, "Lens": lens, "ISO": iso, "Aperture": fnumber, "Exposure time": exposure,

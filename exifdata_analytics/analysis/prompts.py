@@ -28,8 +28,9 @@ _NETWORK_RE = re.compile(r"<[^<>:]*:[^<>]*>")
 _EMBEDDING_SYNTAX_RE = re.compile(r"\bembedding:[^\s,()\[\]{}]+", re.IGNORECASE)
 # composable-diffusion / regional separators, written in capitals
 _SEPARATOR_RE = re.compile(r"\b(?:BREAK|AND)\b")
-# an attention weight closing a group: '(tag:1.2)', '[tag:0.5]'
-_WEIGHT_RE = re.compile(r":\s*-?(?:\d+\.?\d*|\.\d+)\s*(?=[)\]}])")
+# an attention weight closing a group: '(tag:1.2)', '[tag:0.5]' (the fraction only after a '.':
+# '\d+\.?\d*' could split a run of digits every way, quadratic in its length)
+_WEIGHT_RE = re.compile(r":\s*-?(?:\d+(?:\.\d*)?|\.\d+)\s*(?=[)\]}])")
 # '\(' and friends are literal brackets (e.g. 'hatsune miku \(vocaloid\)'): park them on
 # private-use characters while unescaped brackets are dropped, then turn them back
 _ESCAPED_RE = re.compile(r"\\([()\[\]{}])")
@@ -77,17 +78,48 @@ def clean_prompts(texts: pd.Series, embeddings: Optional[pd.Series] = None) -> p
     return pd.Series(cleaned, index=texts.index, dtype=object)
 
 
-_NAME_PATTERNS: dict[tuple[str, ...], re.Pattern] = {}
+_NAME_PATTERNS: dict[tuple[str, ...], Optional[re.Pattern]] = {}
+# an embedding name is a file's stem, and no file system allows a longer one
+_MAX_NAME_CHARS = 255
 
 
 def _remove_names(text: str, names: tuple[str, ...]) -> str:
-    pattern = _NAME_PATTERNS.get(names)
-    if pattern is None:
-        alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-        pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
-        if len(_NAME_PATTERNS) < 10_000:
-            _NAME_PATTERNS[names] = pattern
-    return pattern.sub(",", text)
+    if names not in _NAME_PATTERNS:
+        pattern = _names_pattern(names)
+        if len(_NAME_PATTERNS) >= 10_000:
+            return pattern.sub(",", text) if pattern else text
+        _NAME_PATTERNS[names] = pattern
+    pattern = _NAME_PATTERNS[names]
+    return pattern.sub(",", text) if pattern else text
+
+
+def _names_pattern(names: Sequence[str]) -> Optional[re.Pattern]:
+    """Any of the names as a whole word (case-insensitive; the longest one where several
+    match), or None for no usable name. The names are one trie, so each position of a text is
+    tried against one branch per character, not against every name: a plain alternation costs
+    the text's length times the number of names."""
+    trie: dict = {}
+    for name in names:
+        key = name.lower() if len(name.lower()) == len(name) else name  # the same, for IGNORECASE
+        if not key or len(key) > _MAX_NAME_CHARS:
+            continue
+        node = trie
+        for ch in key:
+            node = node.setdefault(ch, {})
+        node[""] = True  # a name ends here
+    if not trie:
+        return None
+    return re.compile(rf"(?<!\w)(?:{_trie_pattern(trie)})(?!\w)", re.IGNORECASE)
+
+
+def _trie_pattern(node: dict) -> str:
+    """The regex of a trie node's continuations; longer ones first (a name that ends here is
+    an optional rest, greedy)."""
+    branches = [re.escape(ch) + _trie_pattern(child) for ch, child in node.items() if ch != ""]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in node else body
 
 
 def _tag_ok(tag: str) -> bool:

@@ -28,7 +28,9 @@ from typing import Iterable, Mapping, Optional
 logger = logging.getLogger(__name__)
 
 MODEL_EXTENSIONS = re.compile(r"\.(safetensors|ckpt|pt|pth|bin|gguf|sft|onnx)$", re.IGNORECASE)
-_TRAILING_HASH = re.compile(r"\s*\[[0-9a-fA-F]{8,64}\]\s*$")
+# the look-behind starts a match only where a run of blanks starts (a search from inside the
+# run would rescan it: quadratic in its length)
+_TRAILING_HASH = re.compile(r"(?<!\s)\s*\[[0-9a-fA-F]{8,64}\]\s*$")
 _HEX = re.compile(r"^[0-9a-f]+$")
 _AIR = re.compile(r"^urn:air:[^:]*:[^:]*:civitai:(\d+)@(\d+)$", re.IGNORECASE)
 

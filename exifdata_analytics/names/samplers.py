@@ -84,6 +84,8 @@ class _Tables:
     automatic: Mapping[str, str]  # canonical sampler -> what Automatic computes for it
     sampler_rows: Mapping[str, tuple[Optional[str], Optional[str]]]  # spelling as in the CSV -> ...
     schedule_rows: Mapping[str, Optional[str]]
+    longest_sampler: int  # the longest key of samplers (a combined spelling's head is one)
+    longest_schedule: int  # the longest key of schedules (its tail is one)
 
 
 def spelling_key(text: str) -> str:
@@ -160,8 +162,11 @@ def _resolve(sampler: Optional[str], scheduler: Optional[str], karras: bool) -> 
 
 def _split_combined(key: str, tables: _Tables) -> Optional[tuple[str, str]]:
     """'dpmpp_2m_sde_karras' -> ('DPM++ 2M SDE', 'Karras'): a known sampler spelling that implies
-    no schedule, a joiner, and a known schedule spelling. The longest schedule is tried first."""
-    for i in range(1, len(key) - 1):
+    no schedule, a joiner, and a known schedule spelling. The longest schedule is tried first.
+    Only the joiners where both parts can be known are tried: a long spelling made of joiners
+    would otherwise cost a slice and a look-up of its whole length at each (quadratic)."""
+    n = len(key)
+    for i in range(max(1, n - 1 - tables.longest_schedule), min(n - 1, tables.longest_sampler + 1)):
         if key[i] not in _JOINERS:
             continue
         head = tables.samplers.get(key[:i])
@@ -195,7 +200,8 @@ def _tables() -> _Tables:
         automatic[row["sampler"]] = row["schedule"]
     logger.debug("name tables: %d sampler and %d schedule spellings", len(samplers), len(schedules))
     return _Tables(MappingProxyType(samplers), MappingProxyType(schedules), MappingProxyType(automatic),
-                   MappingProxyType(sampler_rows), MappingProxyType(schedule_rows))
+                   MappingProxyType(sampler_rows), MappingProxyType(schedule_rows),
+                   max(map(len, samplers)), max(map(len, schedules)))
 
 
 def _keyed(file: str, rows: Mapping[str, Any], canonical_of: Callable[[Any], Optional[str]],

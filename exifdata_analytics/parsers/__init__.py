@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Sequence
+from types import MappingProxyType
+from typing import Mapping, Sequence
 
 from . import (a1111, c2pa, civitai, comfyui, drawthings, easydiffusion, fooocus, hf_space, invokeai, midjourney,
                novelai, stability_matrix, swarmui, tensorart)
-from .common import NotParsed, clean_text, sanitize
+from .common import NotParsed, clean_text, load_json, sanitize
 from .base import (
     STATUS_ERROR,
     STATUS_NO_METADATA,
@@ -77,22 +78,47 @@ GENERATION_HINT_TAGS = frozenset(
 _PREFIXED_HINT_TAGS = frozenset({"make", "model", "software", "artist", "copyright", "documentname"})
 # Groups whose text values come from PNG chunks, where UTF-8 is often stored as Latin-1.
 _TEXT_REPAIR_GROUPS = frozenset({"png", "png-text", "png-itxt"})
+# The most characters of one tag value the parsers read as text (infotext, descriptions, the
+# Dream line, C2PA names, …). No recipe comes near it, and every scan of a value is linear in
+# its length (docs/robustness.md), so this bounds the parsing time of a file. A longer value is
+# kept whole only when it is a JSON document (json.loads reads it in linear time, up to
+# common.MAX_JSON_CHARS); any other is cut to its first MAX_TEXT_CHARS, and the row says so.
+MAX_TEXT_CHARS = 1_000_000
+TRUNCATED_PARAM = "truncated for parsing"  # params key of an 'ok' row: tag key -> its length
 
 
 def normalize_tags(tags: Tags) -> IndexedTags:
-    """Tags with PNG text mojibake repaired; everything else as ExifTool gave it. Returns
-    ``tags`` itself when it is an IndexedTags that needs no repair (the usual case)."""
+    """Tags with PNG text mojibake repaired and text values cut to MAX_TEXT_CHARS (the cut
+    keys and their lengths in ``.truncated``); everything else as ExifTool gave it. Returns
+    ``tags`` itself when it is an IndexedTags that needs neither (the usual case)."""
     repaired = {}
+    truncated = {}
     for key, value in tags.items():
-        if isinstance(value, str) and not value.isascii() and split_key(key)[0].lower() in _TEXT_REPAIR_GROUPS:
+        if not isinstance(value, str):
+            continue
+        fixed = value
+        if not value.isascii() and split_key(key)[0].lower() in _TEXT_REPAIR_GROUPS:
             fixed = repair_mojibake(value)
-            if fixed is not value:
-                repaired[key] = fixed
+        if len(fixed) > MAX_TEXT_CHARS and not _is_json_document(fixed):
+            truncated[key] = len(fixed)
+            fixed = fixed[:MAX_TEXT_CHARS]
+        if fixed is not value:
+            repaired[key] = fixed
     if not repaired and isinstance(tags, IndexedTags):
         return tags
     out = IndexedTags(tags)
     out.update(repaired)
+    if truncated:
+        out.truncated = MappingProxyType({**getattr(tags, "truncated", {}), **truncated})
     return out
+
+
+def _is_json_document(value: str) -> bool:
+    """A JSON object or array, also behind ComfyUI's 'prompt:'/'workflow:' prefix."""
+    text = (clean_text(value) or "").lstrip().lstrip("\ufeff")
+    if text[:9].lower().startswith(("prompt:", "workflow:")):
+        text = text.split(":", 1)[1].lstrip()
+    return text[:1] in ("{", "[") and load_json(text) is not None
 
 
 def generation_hints(tags: Tags) -> list[str]:
@@ -135,14 +161,15 @@ def parse_tags(tags: Tags, registry: Sequence[Parser] = REGISTRY) -> ParseOutcom
             errors.append(f"{parser.name} parser failed: {type(exc).__name__} ({exc})"[:500])
             continue
         if params is not None:
-            return ParseOutcome(STATUS_OK, params=_storable(params), parser=parser.name)
+            return ParseOutcome(STATUS_OK, params=_storable(params, tags.truncated), parser=parser.name)
+    cut = [f"{key}: {n:,} characters, only the first {MAX_TEXT_CHARS:,} parsed" for key, n in tags.truncated.items()]
     if errors:
-        return ParseOutcome(STATUS_ERROR, error="; ".join(errors))
+        return ParseOutcome(STATUS_ERROR, error="; ".join(errors + cut))
     if not_parsed:
-        return ParseOutcome(STATUS_UNPARSED, error="; ".join(dict.fromkeys(not_parsed)))
+        return ParseOutcome(STATUS_UNPARSED, error="; ".join([*dict.fromkeys(not_parsed), *cut]))
     hints = generation_hints(tags)
     if hints:
-        return ParseOutcome(STATUS_UNPARSED, error=_unknown_format(tags, sorted(hints)))
+        return ParseOutcome(STATUS_UNPARSED, error="; ".join([_unknown_format(tags, sorted(hints)), *cut]))
     return ParseOutcome(STATUS_NO_METADATA)
 
 
@@ -157,13 +184,17 @@ def _unknown_format(tags: Tags, hints: list[str]) -> str:
     return f"no known generation format ({'; '.join(shown)}{more})"
 
 
-def _storable(params: GenerationParams) -> GenerationParams:
-    """Params with a JSON-safe params dict (NaN/Infinity from ComfyUI graphs become null)."""
-    return dataclasses.replace(params, params=sanitize(dict(params.params)))
+def _storable(params: GenerationParams, truncated: Mapping[str, int]) -> GenerationParams:
+    """Params with a JSON-safe params dict (NaN/Infinity from ComfyUI graphs become null) that
+    names the values cut for parsing."""
+    stored = sanitize(dict(params.params))
+    if truncated:
+        stored[TRUNCATED_PARAM] = dict(truncated)
+    return dataclasses.replace(params, params=stored)
 
 
 __all__ = [
-    "REGISTRY", "parse_tags", "NotParsed", "normalize_tags", "generation_hints",
+    "REGISTRY", "parse_tags", "NotParsed", "normalize_tags", "generation_hints", "MAX_TEXT_CHARS", "TRUNCATED_PARAM",
     "GenerationParams", "ParseOutcome", "Parser", "Resource", "Tags",
     "STATUS_OK", "STATUS_NO_METADATA", "STATUS_UNPARSED", "STATUS_ERROR",
 ]

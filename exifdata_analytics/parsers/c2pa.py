@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 _AI_SOURCE_RE = re.compile(r"(trainedAlgorithmicMedia|compositeWithTrainedAlgorithmicMedia|algorithmicMedia)",
                            re.IGNORECASE)
+# 'Acme Studio c2pa-rs/0.3' -> 'Acme Studio'; the look-behind starts a match only where a run of
+# blanks starts (a search from inside the run would rescan it: quadratic)
+_BEFORE_C2PA_RE = re.compile(r"(?<!\s)\s+c2pa|/")
 _VENDORS = (
     ("openai", "OpenAI"), ("chatgpt", "OpenAI"), ("dall-e", "OpenAI"), ("gpt-image", "OpenAI"),
     ("gemini", "Google"), ("imagen", "Google"), ("google", "Google"),
@@ -44,7 +47,7 @@ def _strings(value: Any) -> list[str]:
         if text.startswith("["):
             try:
                 decoded = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 return [text]
             if isinstance(decoded, list):
                 return [str(v) for v in decoded if v is not None]
@@ -54,14 +57,12 @@ def _strings(value: Any) -> list[str]:
 
 def _values(tags: Tags, names: Iterable[str], groups: Optional[set] = None) -> list[str]:
     wanted = {n.lower() for n in names}
-    out: list[str] = []
+    out: dict[str, None] = {}  # ordered and de-duplicated in linear time (ExifTool lists can be long)
     for key, value in tags.items():
         group, name = split_key(key)
         if name.lower() in wanted and (groups is None or group.lower() in groups):
-            for text in _strings(value):
-                if text not in out:
-                    out.append(text)
-    return out
+            out.update(dict.fromkeys(_strings(value)))
+    return list(out)
 
 
 def parse(tags: Tags) -> Optional[GenerationParams]:
@@ -80,7 +81,7 @@ def parse(tags: Tags) -> Optional[GenerationParams]:
         named = claim or agents or tools
         if not named:
             return None  # AI-made, but nothing says by what
-        generator = re.split(r"\s+c2pa|/", named[0], maxsplit=1)[0].strip() or named[0]
+        generator = _BEFORE_C2PA_RE.split(named[0], maxsplit=1)[0].strip() or named[0]
     model = None
     if agents:
         model = agents[0] + (f" {versions[0]}" if versions else "")

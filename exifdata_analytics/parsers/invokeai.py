@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import re
-import shlex
 from typing import Any, Optional
 
 from .base import GenerationParams, Parser, Resource, Tags
@@ -29,6 +28,11 @@ logger = logging.getLogger(__name__)
 
 GENERATOR = "InvokeAI"
 _BRACKETS_RE = re.compile(r"\[([^\[\]]*)\]")
+# One piece of a shell word (shlex.split's POSIX rules): plain text, a backslash escape, a
+# single- or double-quoted part, or the blanks between words. shlex itself grows each word one
+# character at a time, which is quadratic in a word's length.
+_WORD_PIECE_RE = re.compile(r"""([^ \t\r\n'"\\]+)|\\(.)|'([^']*)'|"([^"\\]*(?:\\.[^"\\]*)*)"|([ \t\r\n]+)""", re.DOTALL)
+_QUOTED_ESCAPE_RE = re.compile(r'\\(["\\])')  # inside "…" a backslash escapes only " and \
 
 
 def parse(tags: Tags) -> Optional[GenerationParams]:
@@ -147,11 +151,36 @@ _DREAM_FLAGS = {
 }
 
 
+def split_words(text: str) -> Optional[list[str]]:
+    """``shlex.split(text)`` in linear time; None where shlex raises (an unclosed quote, a
+    backslash at the end)."""
+    words: list[str] = []
+    word: Optional[list[str]] = None
+    pos, n = 0, len(text)
+    while pos < n:
+        m = _WORD_PIECE_RE.match(text, pos)
+        if m is None:
+            return None
+        pos = m.end()
+        plain, escaped, single, double, blanks = m.groups()
+        if blanks is not None:
+            if word is not None:
+                words.append("".join(word))
+                word = None
+            continue
+        if word is None:
+            word = []
+        if double is not None:
+            word.append(_QUOTED_ESCAPE_RE.sub(r"\1", double) if "\\" in double else double)
+        else:
+            word.append(plain if plain is not None else escaped if escaped is not None else single)
+    if word is not None:
+        words.append("".join(word))
+    return words
+
+
 def _v1(text: str) -> Optional[GenerationParams]:
-    try:
-        words = shlex.split(text)
-    except ValueError:
-        return None
+    words = split_words(text)
     if not words or words[0].startswith("-"):
         return None
     prompt, negative = split_negative(words[0])

@@ -21,7 +21,10 @@ logger = logging.getLogger(__name__)
 
 GENERATOR = "Midjourney"
 _DESCRIPTION_TAGS = ("Description", "ImageDescription", "Caption-Abstract", "Caption")
-_JOB_RE = re.compile(r"\s*Job ID:\s*([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\s*$")
+_JOB_MARK = "Job ID:"
+# matched only at the last "Job ID:" (found with str.rfind): a regex search from every position
+# of a long run of blanks before it was quadratic
+_JOB_RE = re.compile(r"Job ID:\s*([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\s*")
 _FLAG_RE = re.compile(r"(?:^|\s)--([A-Za-z][A-Za-z0-9]*)")
 _ALIASES = {"v": "version", "s": "stylize", "c": "chaos", "q": "quality", "w": "weird", "ar": "aspect",
             "iw": "image weight"}
@@ -33,11 +36,18 @@ def parse(tags: Tags) -> Optional[GenerationParams]:
             text = clean_text(value)
             if not text:
                 continue
-            m = _JOB_RE.search(text)
-            if m is None:
+            job_id, command = _job_id(text)
+            if job_id is None:
                 continue
-            return _params(text[:m.start()], m.group(1), find_text(tags, "Author") or find_text(tags, "Artist"))
+            return _params(command, job_id, find_text(tags, "Author") or find_text(tags, "Artist"))
     return None
+
+
+def _job_id(text: str) -> tuple[Optional[str], str]:
+    """(job id, the command before it) when the text ends with 'Job ID: <uuid>', else (None, text)."""
+    start = text.rfind(_JOB_MARK)
+    m = _JOB_RE.fullmatch(text, start) if start >= 0 else None
+    return (m.group(1), text[:start]) if m else (None, text)
 
 
 def split_command(command: str) -> tuple[str, dict[str, Any]]:

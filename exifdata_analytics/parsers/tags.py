@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
-from typing import Any, Iterator, Optional, Sequence
+from types import MappingProxyType
+from typing import Any, Iterator, Mapping, Optional, Sequence
 
 from .base import Tags
 
@@ -21,6 +22,8 @@ class IndexedTags(dict):
     look-ups the parser registry makes per file cost one pass over its keys, not one each."""
 
     _index: Optional[dict] = None
+    # key -> length of the value before it was cut for parsing (parsers.normalize_tags)
+    truncated: Mapping[str, int] = MappingProxyType({})
 
     def name_index(self) -> dict[str, list[tuple[int, str, str]]]:
         """lower-case tag name -> [(copy depth, lower-case group, key)], primary copy first."""

@@ -155,7 +155,7 @@ def parse_infotext(text: str, strict: bool = False) -> Optional[GenerationParams
             if extra.strip():
                 extra_pairs = tokenize(extra.strip())
                 if extra_pairs:
-                    settings_pairs = settings_pairs + extra_pairs
+                    settings_pairs.extend(extra_pairs)
                 else:
                     logger.debug("ignoring text after the settings line: %.80r", extra)
 

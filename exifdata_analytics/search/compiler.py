@@ -21,6 +21,10 @@ from .syntax import And, Field, Node, Not, Or, QueryError, Text, parse_query
 logger = logging.getLogger(__name__)
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# The deepest nesting of AND, OR and NOT compiled. SQLite's parser has a fixed stack (100
+# entries): the costliest nesting measured (OR within AND around lora:/model: sub-queries) runs
+# 20 deep, FTS5's own parser 31; the statistics' filters wrap a query one level deeper.
+MAX_NESTING = 16
 # column -> its names' kind in the spellings table
 _SPELLING_KIND = {"model": "checkpoint", "vae": "vae"}
 
@@ -313,6 +317,22 @@ class _Compiler:
         return sql if op != "!=" else f"NOT {sql}"
 
 
+def _nesting(node: Node) -> int:
+    """How deep AND, OR and NOT nest in the tree (a term alone: 0). Without recursion: a tree
+    built by code can be of any depth."""
+    deepest = 0
+    stack = [(node, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (And, Or)):
+            stack.extend((child, depth + 1) for child in item.children)
+        elif isinstance(item, Not):
+            stack.append((item.child, depth + 1))
+        else:
+            deepest = max(deepest, depth)
+    return deepest
+
+
 def _like_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -340,6 +360,9 @@ def compile_tree(node: Optional[Node], text: str = "", notes: tuple[str, ...] = 
     as a WHERE clause over ``images``; None matches every image."""
     if node is None:
         return CompiledQuery(text, "1", (), notes)
+    if _nesting(node) > MAX_NESTING:
+        raise QueryError(f"the query nests AND, OR and NOT more than {MAX_NESTING} deep, more than the database "
+                         "can run; use fewer parentheses and NOTs, or split it into several searches")
     comp = _Compiler()
     where = comp.sql(node)
     return CompiledQuery(text, where, tuple(comp.params), notes)

@@ -68,6 +68,9 @@ def _execute(con: sqlite3.Connection, sql: str, params: Sequence) -> sqlite3.Cur
         msg = str(exc)
         if "locked" in msg or "busy" in msg:
             raise DatabaseError(f"the database is locked by another program ({msg}); try again") from None
+        if "stack overflow" in msg or "too large" in msg:  # compile_tree's bound should prevent it
+            raise QueryError(f"the query nests too deeply for the database ({msg}); use fewer parentheses "
+                             "and NOTs, or split it into several searches") from None
         if "MATCH" in sql:
             # the match string is built from quoted phrases only; should FTS5 still object, say so
             logger.warning("FTS5 rejected %r: %s", params, msg)

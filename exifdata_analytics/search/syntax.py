@@ -17,7 +17,10 @@ logger = logging.getLogger(__name__)
 
 SCOPES = ("prompt", "negative", "any")
 MAX_TERMS = 100
-MAX_DEPTH = 20
+MAX_DEPTH = 20  # parentheses
+# The longest query read: 100 terms of any sensible length fit, and the lexer, the parser and
+# the compiled SQL stay small whatever the text holds (operators are not terms).
+MAX_QUERY_CHARS = 10_000
 
 
 class QueryError(ExifDataError):
@@ -194,16 +197,21 @@ class _Parser:
         return _and(parts)
 
     def unary(self) -> Optional[Node]:
-        tok = self.peek()
-        if tok is not None and tok.kind == "not":
+        # a chain of NOTs is counted, not recursed into: NOT NOT x is x, however long the chain
+        nots = 0
+        while (tok := self.peek()) is not None and tok.kind == "not":
             self.pos += 1
-            nxt = self.peek()
-            if nxt is None or nxt.kind in ("or", "rp", "and"):
-                self.notes.append("NOT (or -) without a term after it was ignored")
-                return None
-            child = self.unary()
-            return Not(child) if child is not None else None
-        return self.primary()
+            nots += 1
+        if nots == 0:
+            return self.primary()
+        nxt = self.peek()
+        if nxt is None or nxt.kind in ("or", "rp", "and"):
+            self.notes.append("NOT (or -) without a term after it was ignored")
+            return None
+        if nots > 1:
+            self.notes.append("a NOT cancels the NOT before it (NOT NOT x is x)")
+        child = self.primary()
+        return Not(child) if child is not None and nots % 2 else child
 
     def primary(self) -> Optional[Node]:
         tok = self.peek()
@@ -262,6 +270,9 @@ def parse_query(text: str, scope: str = "prompt") -> tuple[Optional[Node], tuple
     if scope not in SCOPES:
         raise QueryError(f"unknown search scope {scope!r}; use one of {', '.join(SCOPES)}")
     notes: list[str] = []
+    if text and len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is {len(text):,} characters long; at most {MAX_QUERY_CHARS:,} are read. "
+                         "Split it into several searches")
     # control characters separate words anyway; NUL would end FTS5's string early
     text = "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in (text or ""))
     tokens = tokenize(text, notes)

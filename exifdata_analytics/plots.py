@@ -22,6 +22,7 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from .analysis import (WEEKDAYS, Analysis, CameraStats, Comparison, Counts, CrossTab, Habits,
@@ -74,11 +75,24 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
+# Every label is literal text: a tag, model or LoRA name such as '$_$' must not be read as
+# mathtext (a ValueError ends the run) or TeX. Texts made while the figure is drawn (tick labels
+# are created then) take these settings; the ones made before are switched in save_figure.
+LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
+
+
+def _literal_text(fig: Figure) -> None:
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+        text.set_usetex(False)
+
+
 def save_figure(fig: Figure, path: Path) -> Path:
     """Save as PNG (whole or not at all, never through a symlink: ``safe_files.atomic_write``)
-    and release the figure's memory."""
+    and release the figure's memory. Every text is drawn as written."""
     try:
-        with atomic_write(path, "wb") as fh:
+        _literal_text(fig)
+        with atomic_write(path, "wb") as fh, matplotlib.rc_context(LITERAL_TEXT):
             fig.savefig(fh, format="png", dpi=DPI)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}; pass another folder with --out DIR") from None
@@ -574,7 +588,7 @@ def draw(jobs: Sequence[PlotJob], out_dir: Path) -> dict[str, Path]:
     missing_glyphs = False
     # matplotlib falls back from font to font per character (3.6+); characters no installed
     # font has are drawn as boxes: say so once in the log instead of one warning per label
-    with matplotlib.rc_context({"font.family": list(_font_family())}), warnings.catch_warnings(record=True) as caught:
+    with matplotlib.rc_context({"font.family": list(_font_family()), **LITERAL_TEXT}), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for job in jobs:
             written[job.key] = save_figure(job.builder(*job.args), out_dir / _safe_name(job.file_name))

@@ -34,6 +34,22 @@ class EndOfInput(UsageError):
     """A prompt met the end of standard input."""
 
 
+MAX_COUNT = 2**63 - 1  # SQLite's largest integer: a LIMIT past it means every row anyway
+
+
+def parse_count(text: str) -> int:
+    """A number of rows or sets to show (--limit N, a sample size): a whole number from 0;
+    one larger than SQLite can take means all. ValueError says what is wrong."""
+    text = text.strip()
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError(f"{text!r} is not a whole number")
+    digits = digits.lstrip("0") or "0"
+    if text.startswith("-") and digits != "0":
+        raise ValueError(f"{text} is negative; give 0 or more")
+    return MAX_COUNT if len(digits) > 19 else min(int(digits), MAX_COUNT)  # int() refuses 4,300+ digits
+
+
 def ask(question: str) -> str:
     """Ask on stdout, read one line from stdin (works with piped answers)."""
     try:

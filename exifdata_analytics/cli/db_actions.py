@@ -20,8 +20,8 @@ from ..scan import empty_root_message
 from ..search import SearchHit, SearchResult, compile_query, count
 from ..search.run import iter_hits
 from .common import EXIT_FATAL, EXIT_OK, ProgressBar, UsageError, strip_quotes
-from .db_format import (count_text, format_coverage, format_hits, format_legacy, format_sidecars, format_table,
-                        format_unused, human_bytes, kv, search_summary, terminal_width, to_json)
+from .db_format import (console_text, count_text, format_coverage, format_hits, format_legacy,
+                        format_sidecars, format_table, format_unused, human_bytes, kv, search_summary, terminal_width, to_json)
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ def show_integrity(db_path: Path, check_files: bool = True, quick: bool = False,
         if examples:
             print(f"{title} (first {len(examples)} of {count_text(total)}):")
             for p in examples:
-                print(f"  {p}")
+                print(f"  {console_text(p)}")
     if not r.database_ok:
         print("Database integrity check FAILED: restore a backup, or rebuild the database with DB_filler.py.")
         return EXIT_FATAL
@@ -260,10 +260,10 @@ def do_prune(db_path: Path, dry_run: bool, under: Optional[str], *, confirm: Con
     print(f"{count_text(len(found.missing))} of {count_text(found.checked)} rows point to files that no longer "
           "exist, e.g.:")
     for p in found.missing[:5]:
-        print(f"  {p}")
+        print(f"  {console_text(p)}")
     if found.folders_gone:
         print(f"Warning: {count_text(len(found.folders_gone))} of their folders are gone entirely "
-              f"(e.g. {found.folders_gone[0]}); if a drive is not mounted, mount it first.")
+              f"(e.g. {console_text(found.folders_gone[0])}); if a drive is not mounted, mount it first.")
     if found.empty_roots and not force:
         # an empty mount point: the rows would be lost although the files may be fine
         message = empty_root_message(found.empty_roots, found.missing, "pass --force")
@@ -295,7 +295,7 @@ def show_duplicates(db_path: Path, as_json: bool = False, limit: Optional[int] =
     for g in groups:
         print(f"\nsha256 {g.sha256[:16]}…  {len(g.paths)} copies of {human_bytes(g.size_bytes)}")
         for p in g.paths:
-            print(f"  {p}")
+            print(f"  {console_text(p)}")
     if len(groups) < len(r.groups):
         print(f"\n… and {count_text(len(r.groups) - len(groups))} more sets (--limit N, or --json for all)")
     return EXIT_OK

@@ -37,8 +37,19 @@ def human_bytes(size_bytes: Optional[int]) -> str:
 
 
 # Control characters from the database (an image's prompt or name) are shown, not obeyed: an
-# ESC sequence could retitle, clear or recolour the user's terminal. C0 -> control pictures (␛).
-_CONTROL_PICTURES = {**{c: 0x2400 + c for c in range(0x20)}, 0x7F: 0x2421, **{c: 0xFFFD for c in range(0x80, 0xA0)}}
+# ESC sequence could retitle, clear or recolour the user's terminal, and a bidi embedding,
+# override or isolate reorders the text after it, so that a path or prompt reads as something it
+# is not. C0 -> control pictures (␛); C1 and the bidi controls -> U+FFFD.
+BIDI_CONTROLS = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_CONTROL_PICTURES = {**{c: 0x2400 + c for c in range(0x20)}, 0x7F: 0x2421, **{c: 0xFFFD for c in range(0x80, 0xA0)},
+                     **{c: 0xFFFD for c in BIDI_CONTROLS}}
+# JSON escapes C0 itself; these it leaves raw (with ensure_ascii=False), so they are escaped here
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0), *BIDI_CONTROLS)}
+
+
+def console_text(value: Any) -> str:
+    """Text from the database as the console may show it (see _CONTROL_PICTURES)."""
+    return str(value).translate(_CONTROL_PICTURES)
 
 
 def _cell(value: Any) -> str:
@@ -46,7 +57,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:g}"
-    return " ".join(str(value).split()).translate(_CONTROL_PICTURES)  # line breaks would tear the table
+    return console_text(" ".join(str(value).split()))  # line breaks would tear the table
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, numeric: Sequence[int] = (),
@@ -66,7 +77,7 @@ def terminal_width() -> int:
 def kv(pairs: Sequence[tuple[str, Any]]) -> str:
     """Indented 'label: value' lines, the values in one column."""
     width = max(len(k) for k, _ in pairs) + 1
-    return "\n".join(f"  {k + ':':<{width}} {v}" for k, v in pairs)
+    return "\n".join(f"  {k + ':':<{width}} {console_text(v)}" for k, v in pairs)
 
 
 # -- search hits -----------------------------------------------------------------------------
@@ -94,7 +105,7 @@ def format_hits(hits: Sequence[SearchHit], width: Optional[int] = None) -> str:
     path_width = min(longest_path, max(24, width - middle - 2 - 40))
     table = format_table(_HIT_HEADERS, rows, numeric=(4, 5, 6), max_widths={0: path_width, **_HIT_LIMITS},
                          clip_left=(0,), total_width=width, stretch=8)
-    return (f"(paths under {root}{os.sep})\n" + table) if root else table
+    return (f"(paths under {console_text(root)}{os.sep})\n" + table) if root else table
 
 
 def _common_folder(paths: Sequence[str]) -> Optional[str]:
@@ -136,7 +147,7 @@ def _to_jsonable(obj: Any) -> Any:
 
 def to_json(obj: Any) -> str:
     """Results (dataclasses, dates, paths) as indented JSON, non-ASCII text kept readable."""
-    return json.dumps(_to_jsonable(obj), ensure_ascii=False, indent=2)
+    return json.dumps(_to_jsonable(obj), ensure_ascii=False, indent=2).translate(_JSON_ESCAPES)
 
 
 # -- reports ---------------------------------------------------------------------------------
@@ -178,9 +189,9 @@ def format_sidecars(r: SidecarResult) -> str:
         ("failed", count_text(r.failed)),
     ])]
     if r.examples:
-        lines.append("e.g. " + r.examples[0])
+        lines.append("e.g. " + console_text(r.examples[0]))
     if r.first_error:
-        lines.append(f"First error: {r.first_error}")
+        lines.append(f"First error: {console_text(r.first_error)}")
     if r.dry_run:
         lines.append("Dry run: nothing was written.")
     return "\n".join(lines)
@@ -201,7 +212,7 @@ def format_legacy(s: LegacyImportSummary, legacy: str, db_path: Path) -> str:
         pairs.append(("vanished during the import", count_text(s.vanished)))
     lines = [f"Imported {legacy} into {db_path}:", kv(pairs)]
     if s.generators:
-        lines.append("  generators: " + ", ".join(f"{g} {count_text(c)}" for g, c in s.generators))
+        lines.append("  generators: " + ", ".join(f"{console_text(g)} {count_text(c)}" for g, c in s.generators))
     lines.append(f"  elapsed: {s.elapsed:.1f} s")
     return "\n".join(lines)
 

@@ -14,7 +14,7 @@ from .. import maintenance
 from ..errors import ExifDataError
 from ..logs import current_log_path
 from .commands import Command, Confirmation, Context, MenuItem, menu_items, run_command
-from .common import EXIT_INTERRUPTED, EXIT_OK, EndOfInput, UsageError, ask, strip_quotes
+from .common import EXIT_INTERRUPTED, EXIT_OK, EndOfInput, UsageError, ask, parse_count, strip_quotes
 from .db_format import count_text, format_sidecars
 
 logger = logging.getLogger(__name__)
@@ -94,10 +94,11 @@ def ask_search(context: Context) -> Optional[dict]:
 
 def ask_sample_size(context: Context) -> Optional[dict]:
     raw = _ask_default("How many images?", "5")
-    if not raw.isdigit():
+    try:
+        return {"n": parse_count(raw)}
+    except ValueError:
         print("Please enter a whole number.")
         return None
-    return {"n": int(raw)}
 
 
 def ask_backup_folder(context: Context) -> Optional[dict]:

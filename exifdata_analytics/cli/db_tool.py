@@ -20,7 +20,7 @@ from ..search import SCOPES, SORTS
 from . import db_actions as actions
 from . import db_menu
 from .commands import QUERY, Arg, Command, Confirmation, Context, MenuItem, add_subcommands, arg, run_from_args
-from .common import UsageError, common_options, progress_option, run_main, strip_quotes
+from .common import UsageError, common_options, parse_count, progress_option, run_main, strip_quotes
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,13 @@ NO_PROGRESS_HELP = "no progress bars"
 
 
 # -- arguments several commands take -----------------------------------------------------------
+
+def _count(text: str) -> int:
+    try:
+        return parse_count(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
 
 JSON = arg("--json", action="store_true", help="print JSON")
 SCOPE = arg("--in", dest="scope", choices=SCOPES, default="prompt",
@@ -82,7 +89,7 @@ COMMANDS = (
             actions.do_optimize, menu=MenuItem("8", "Optimize")),
     Command("sample", "a random sample of images with their key parameters",
             actions.show_sample, lambda a, _: {"n": a.n, "as_json": a.json},
-            args=(arg("n", nargs="?", type=int, default=5, metavar="N", help="how many (default 5)"), JSON),
+            args=(arg("n", nargs="?", type=_count, default=5, metavar="N", help="how many (default 5)"), JSON),
             menu=MenuItem("3", "Sample of images", db_menu.ask_sample_size)),
     Command("integrity", "integrity and foreign-key checks, search index, and that every file still exists",
             actions.show_integrity,
@@ -108,7 +115,8 @@ COMMANDS = (
     Command("search", "search prompts and parameters; " + SEARCH_HELP,
             actions.show_search, _search_args,
             args=(_query("the search (quote it for the shell)"),
-                  arg("--limit", type=int, default=50, metavar="N", help="rows to show (default 50; 0: count only)"),
+                  arg("--limit", type=_count, default=50, metavar="N",
+                      help="rows to show (default 50; 0: count only)"),
                   arg("--all", action="store_true", help="show every match"),
                   JSON, SCOPE, SORT),
             menu=MenuItem("2", "Search", db_menu.ask_search)),
@@ -144,7 +152,7 @@ COMMANDS = (
             confirm=Confirmation("Remove these {rows} rows? (yes/no):", declined="Nothing removed.")),
     Command("duplicates", "identical files (same sha256) at several paths",
             actions.show_duplicates, lambda a, _: {"as_json": a.json, "limit": a.limit},
-            args=(JSON, arg("--limit", type=int, default=20, metavar="N", help="sets to list (default 20)")),
+            args=(JSON, arg("--limit", type=_count, default=20, metavar="N", help="sets to list (default 20)")),
             menu=MenuItem("11", "Duplicates", lambda _: {"limit": 10})),
     Command("unused", "model files (checkpoints, LoRAs, embeddings, VAEs) under MODELS_DIR with the images that "
                       "used each, and the ones never used (matched by name and by hash; read-only on MODELS_DIR)",

@@ -6,6 +6,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import time
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from .. import db
 from ..config import PROJECT_DIR, Settings
-from ..errors import InputError
+from ..errors import DatabaseError, InputError
 from ..scan import normalize_path
 from .common import EXIT_OK, UsageError, ask, common_options, run_main, strip_quotes
 
@@ -51,8 +52,14 @@ _OPTIONAL_OUTPUTS = ("camera_photos.txt", "comparison.txt", "camera_photos.png",
                      "keyword_counts.png", "prompt_topics.png", "label_analysis.txt", "label_analysis.png")
 
 
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _date(text: str) -> str:
+    # exactly YYYY-MM-DD, as the filters take it (strptime alone would accept 2024-1-5)
     try:
+        if not _ISO_DAY.fullmatch(text):
+            raise ValueError(text)
         datetime.strptime(text, "%Y-%m-%d")
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date as YYYY-MM-DD (e.g. 2024-03-31)") from None
@@ -379,6 +386,8 @@ def _situation(analysis: Analysis) -> list[str]:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     notes: list[str] = []
     db_path = _resolve_db(args, settings)
+    if db_path.is_dir():  # SQLite would say 'disk I/O error'
+        raise DatabaseError(f"{db_path} is a folder, not a database file; pass --db PATH/TO/FILE.db")
     # open now: a missing or foreign database fails before any further question
     con = db.connect(db_path, readonly=True)
     helper = start_helper(args.workers)  # warms up while the questions are answered

@@ -83,7 +83,7 @@ _TEXT_REPAIR_GROUPS = frozenset({"png", "png-text", "png-itxt"})
 # its length (docs/robustness.md), so this bounds the parsing time of a file. A longer value is
 # kept whole only when it is a JSON document (json.loads reads it in linear time, up to
 # common.MAX_JSON_CHARS); any other is cut to its first MAX_TEXT_CHARS, and the row says so.
-MAX_TEXT_CHARS = 1_000_000
+MAX_TEXT_CHARS = 64_000_000
 TRUNCATED_PARAM = "truncated for parsing"  # params key of an 'ok' row: tag key -> its length
 
 

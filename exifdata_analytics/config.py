@@ -24,10 +24,12 @@ class Settings:
     max_workers: int
     db_path: Path
     config_path: Optional[Path] = None
+    thumbnail_dir: Optional[Path] = None  # the thumbnails' cache ([Paths] thumbnail_dir)
 
 
 DEFAULTS = {
     ("Paths", "logging_dir"): "LOG_files",
+    ("Paths", "thumbnail_dir"): "thumbnails",
     ("Processing", "batch_size"): "100",
     ("Processing", "max_workers"): "2",
     ("Database", "db_name"): "statistics_image_metadata.db",
@@ -75,11 +77,14 @@ def load_settings(path: Optional[Path] = None) -> Settings:
     base = path.resolve().parent
     logging_dir = _resolve(cp.get("Paths", "logging_dir", fallback=DEFAULTS[("Paths", "logging_dir")]).strip()
                            or "LOG_files", base)
+    thumbnail_dir = _resolve(cp.get("Paths", "thumbnail_dir", fallback=DEFAULTS[("Paths", "thumbnail_dir")]).strip()
+                             or DEFAULTS[("Paths", "thumbnail_dir")], base)
     db_name = cp.get("Database", "db_name", fallback=DEFAULTS[("Database", "db_name")]).strip()
     if not db_name:
         raise ConfigError(f"{path}: [Database] db_name is empty; set it to a file name")
     return Settings(
         logging_dir=logging_dir,
+        thumbnail_dir=thumbnail_dir,
         batch_size=_positive_int(cp, "Processing", "batch_size", path),
         max_workers=_positive_int(cp, "Processing", "max_workers", path),
         db_path=_resolve(db_name, base),

@@ -40,6 +40,7 @@ ALLOWED_IMPORTS = {
     "legacy": {"db", "errors", "exiftool", "filler", "models", "records", "scan"},
     "samples": set(),
     "inventory": {"errors", "names"},
+    "thumbnails": {"errors", "safe_files"},
 }
 
 

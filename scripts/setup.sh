@@ -53,14 +53,15 @@ MSG
         exit 1
     fi
 fi
-# 4. For the test suite only: a headless browser for the HTML report's render test (optional:
-#    without it that one test is skipped)
-if [ "$(basename "$REQ")" = requirements-dev.txt ] && ! command -v chromium >/dev/null 2>&1; then
+# 4. For the test suite only: a real headless browser (Debian's chromium and its WebDriver, which
+#    the tests drive through Selenium). Optional: without them the browser tests are skipped.
+if [ "$(basename "$REQ")" = requirements-dev.txt ] && \
+   { ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; }; then
     if is_root && command -v apt-get >/dev/null 2>&1; then
-        echo "setup: installing chromium for the HTML render test"
-        apt_install chromium || echo "setup: chromium could not be installed; the HTML render test will be skipped"
+        echo "setup: installing chromium and chromium-driver for the browser tests"
+        apt_install chromium chromium-driver || echo "setup: chromium could not be installed; the browser tests will be skipped"
     else
-        echo "setup: no chromium; the HTML render test will be skipped (Debian/Ubuntu: sudo apt-get install chromium)"
+        echo "setup: no chromium/chromedriver; the browser tests will be skipped (Debian/Ubuntu: sudo apt-get install chromium chromium-driver)"
     fi
 fi
 echo "setup: ready ($("$VENV/bin/python" --version), ExifTool $(exiftool -ver))"

@@ -63,3 +63,15 @@ def row_by_name(db: Path, file_name: str) -> sqlite3.Row:
     found = rows(db, "SELECT * FROM images WHERE file_name = ?", (file_name,))
     assert len(found) == 1, f"{file_name}: {len(found)} rows"
     return found[0]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A real headless Chromium (tests/browser_support.py), one per test module."""
+    from browser_support import chromium, unavailable
+
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    with chromium() as driver:
+        yield driver

@@ -283,11 +283,14 @@ def explain_sqlite_error(path: Path, exc: sqlite3.Error) -> str:
 def check_version(con: sqlite3.Connection) -> int:
     """The schema version of a database of ours (0: a new, empty file); DatabaseError for a
     newer schema or another program's database (only reads: nothing is changed)."""
-    version = con.execute("PRAGMA user_version").fetchone()[0]
+    # one statement, so one snapshot: read apart, another process's first migration could commit
+    # between the two reads (version 0, yet tables) and make our own new database look foreign
+    version, names = con.execute("SELECT (SELECT user_version FROM pragma_user_version), "
+                                 "(SELECT group_concat(name, char(0)) FROM sqlite_master WHERE type='table')").fetchone()
     if version > SCHEMA_VERSION:
         raise DatabaseError(f"the database was written by a newer ExifData Analytics (schema {version}, "
                             f"this version knows {SCHEMA_VERSION}); update the program")
-    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = set(names.split("\0")) if names else set()
     # another program may number its schema too: ours has both of these tables from version 1 on
     if (version == 0 and tables) or (version > 0 and not {"images", "resources"} <= tables):
         raise DatabaseError("the database holds tables but no ExifData Analytics schema "

@@ -5,7 +5,8 @@ inputs}}``) and the UI workflow (``workflow``: ``nodes`` with ``widgets_values``
 One module per job:
 
 * ``sources``: where the graphs sit in a file's tags;
-* ``workflow``: a UI workflow converted to an API graph;
+* ``workflow``: a UI workflow converted to an API graph, after ``subgraphs`` expanded the
+  subgraphs it defines (``definitions.subgraphs[]``, ComfyUI 0.3.51+);
 * ``trace``: the samplers that made the image and their settings, composed of ``topology``
   (links, outputs, walks up the image path), ``values`` (numbers and strings through links),
   ``conditioning`` (prompt text), ``models`` (checkpoint, LoRAs, VAE, clip skip) and

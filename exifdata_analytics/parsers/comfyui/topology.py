@@ -24,6 +24,15 @@ _MAX_VISITS = 5000
 _MAX_PASSES = 32
 
 
+def is_id(value: Any) -> bool:
+    """Whether a value can be a node or link id (an int or a string, never a bool)."""
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def api_graph(doc: Any) -> Optional[Graph]:
     """The nodes of an API graph (``{id: {class_type, inputs}}``), or None when ``doc`` is not
     one. Entries that are not nodes (Civitai's ``extra``, …) are left out."""

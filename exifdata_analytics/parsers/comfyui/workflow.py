@@ -7,7 +7,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Optional
 
-from .topology import MAX_DEPTH, Graph
+from .subgraphs import expand_subgraphs
+from .topology import MAX_DEPTH, Graph, is_id, is_int
 
 logger = logging.getLogger(__name__)
 
@@ -72,23 +73,25 @@ def is_ui_workflow(doc: Any) -> bool:
 def workflow_to_api(workflow: dict) -> Optional[Graph]:
     """An API-shaped graph from a UI workflow: links become ``[source, slot]`` inputs, widget
     values are named (core nodes by ComfyUI's widget order, other nodes by the widget inputs
-    the workflow lists), muted nodes are dropped and bypassed nodes passed through."""
+    the workflow lists), muted nodes are dropped and bypassed nodes passed through. Subgraphs
+    are expanded first (``subgraphs``)."""
+    workflow = expand_subgraphs(workflow)
     nodes = [n for n in workflow.get("nodes") or [] if isinstance(n, dict) and "id" in n and "type" in n]
     if not nodes:
         return None
     link_src: dict[Any, tuple[str, int, Any]] = {}
     links = workflow.get("links")
     for lk in links if isinstance(links, list) else ():
-        if isinstance(lk, list) and len(lk) >= 5 and _is_id(lk[0]):
-            link_src[lk[0]] = (str(lk[1]), lk[2] if _is_int(lk[2]) else 0, lk[5] if len(lk) > 5 else None)
-        elif isinstance(lk, dict) and _is_id(lk.get("id")):
+        if isinstance(lk, list) and len(lk) >= 5 and is_id(lk[0]):
+            link_src[lk[0]] = (str(lk[1]), lk[2] if is_int(lk[2]) else 0, lk[5] if len(lk) > 5 else None)
+        elif isinstance(lk, dict) and is_id(lk.get("id")):
             slot = lk.get("origin_slot")
-            link_src[lk["id"]] = (str(lk.get("origin_id")), slot if _is_int(slot) else 0, lk.get("type"))
+            link_src[lk["id"]] = (str(lk.get("origin_id")), slot if is_int(slot) else 0, lk.get("type"))
     by_id = {str(n["id"]): n for n in nodes}
 
     def source(link_id: Any, depth: int = 0) -> Optional[list]:
         """The [node, slot] a link comes from, passing through bypassed nodes."""
-        src = link_src.get(link_id) if _is_id(link_id) else None
+        src = link_src.get(link_id) if is_id(link_id) else None
         if src is None or depth > MAX_DEPTH:
             return None
         nid, slot, typ = src
@@ -134,14 +137,6 @@ def workflow_to_api(workflow: dict) -> Optional[Graph]:
             _assign_widgets(inputs, names, values)
         graph[nid] = {"class_type": str(node["type"]), "inputs": inputs}
     return graph or None
-
-
-def _is_id(value: Any) -> bool:
-    return isinstance(value, (int, str)) and not isinstance(value, bool)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _assign_widgets(inputs: dict, names: tuple[str, ...], values: list) -> None:

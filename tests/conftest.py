@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -12,6 +13,31 @@ import pytest
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SHARED_DIR = PROJECT_DIR.parent / "shared"
 PEER_CORPUS = SHARED_DIR / "corpus" / "peer"
+TEMPLATES_CORPUS = SHARED_DIR / "corpus" / "comfy-templates"
+
+
+def corpus_skips(manifest: Path) -> list:
+    """The marks of a test module over a shared corpus: skipped without it or without ExifTool."""
+    return [pytest.mark.skipif(not manifest.is_file(), reason="../shared corpus absent"),
+            pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool not installed")]
+
+
+def fill_corpus(tmp_path_factory, root: Path):
+    """(database, fill summary) of a fresh DB_filler run over a shared corpus folder."""
+    from exifdata_analytics.filler import FillOptions, fill
+    db_path = tmp_path_factory.mktemp(root.name) / f"{root.name}.db"
+    return db_path, fill(FillOptions(root=str(root), recursive=True, db_path=db_path, workers=2))
+
+
+@pytest.fixture(scope="module")
+def conformance():
+    """The shared conformance tool (``../shared/tools/conformance.py``) as a module."""
+    sys.path.insert(0, str(SHARED_DIR / "tools"))
+    try:
+        import conformance as module
+    finally:
+        sys.path.remove(str(SHARED_DIR / "tools"))
+    return module
 
 
 @pytest.fixture

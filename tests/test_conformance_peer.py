@@ -5,38 +5,21 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 
 import pytest
 
 from exifdata_analytics.coverage import parse_coverage
 from exifdata_analytics.db import connect
-from exifdata_analytics.filler import FillOptions, fill
 from exifdata_analytics.reparse import reparse
-from tests.conftest import PEER_CORPUS, SHARED_DIR, rows
+from tests.conftest import PEER_CORPUS, corpus_skips, fill_corpus, rows
 
 MANIFEST = PEER_CORPUS / "expected.json"
-pytestmark = [
-    pytest.mark.skipif(not MANIFEST.is_file(), reason="../shared corpus absent"),
-    pytest.mark.skipif(shutil.which("exiftool") is None, reason="exiftool not installed"),
-]
+pytestmark = corpus_skips(MANIFEST)
 
 
 @pytest.fixture(scope="module")
 def peer_db(tmp_path_factory):
-    db_path = tmp_path_factory.mktemp("peer") / "peer.db"
-    summary = fill(FillOptions(root=str(PEER_CORPUS), recursive=True, db_path=db_path, workers=2))
-    return db_path, summary
-
-
-@pytest.fixture(scope="module")
-def conformance():
-    sys.path.insert(0, str(SHARED_DIR / "tools"))
-    try:
-        import conformance as module
-    finally:
-        sys.path.remove(str(SHARED_DIR / "tools"))
-    return module
+    return fill_corpus(tmp_path_factory, PEER_CORPUS)
 
 
 def test_every_file_is_indexed_and_none_crashes_a_parser(peer_db):

@@ -17,7 +17,8 @@ from ..common import NotParsed, model_stem
 from .sources import find_graphs
 from .topology import Graph
 from .trace import Trace, trace
-from .workflow import CORE_WIDGETS, workflow_to_api
+from .widgets import CORE_WIDGETS
+from .workflow import workflow_to_api
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from .conditioning import Conditioning, join_texts
 from .models import Lora, model_and_loras
 from .topology import MAX_DEPTH, is_sampler, link
 from .values import Values
-from .vocabulary import LATENT_INPUTS, LATENT_SOURCE_INPUTS, SEED_INPUTS, SIZE_STRINGS
+from .vocabulary import GUIDER_NEGATIVE, GUIDER_POSITIVE, LATENT_INPUTS, LATENT_SOURCE_INPUTS, SEED_INPUTS, SIZE_STRINGS
 
 logger = logging.getLogger(__name__)
 
@@ -105,8 +105,8 @@ def sampler_pass(values: Values, conditioning: Conditioning, nid: str) -> Sample
         model_value = g_inputs.get("model", model_value)
         if cfg is None and "cfg" in g_inputs:
             cfg = to_float(number(g_inputs["cfg"], "cfg"))
-        positive_value = g_inputs.get("positive", g_inputs.get("conditioning", g_inputs.get("cond1")))
-        negative_value = g_inputs.get("negative")
+        positive_value = next((g_inputs[k] for k in GUIDER_POSITIVE if k in g_inputs), None)
+        negative_value = next((g_inputs[k] for k in GUIDER_NEGATIVE if k in g_inputs), None)
     picked = link(graph, inputs.get("sampler"))
     if picked is not None and sampler is None:
         sampler = _sampler_name(values, picked[0])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Iterable, Optional
 
-from .vocabulary import IMAGE_PATH_FIRST, OFF_IMAGE_PATH, PASS_INPUTS, PREVIEW_RE, SAVE_RE
+from .vocabulary import FLAG_INPUTS, IMAGE_PATH_FIRST, OFF_IMAGE_PATH, PASS_INPUTS, PREVIEW_RE, SAVE_RE, SWITCHES
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,52 @@ def api_graph(doc: Any) -> Optional[Graph]:
             inputs = node.get("inputs")
             nodes[str(key)] = {"class_type": node["class_type"], "inputs": inputs if isinstance(inputs, dict) else {}}
     return nodes or None
+
+
+def resolve_switches(graph: Graph) -> Graph:
+    """The graph with every link to a switch node (``SWITCHES``) whose flag is known replaced by
+    the branch it selects, so that values, models and prompts are read through it; the graph
+    itself when it has no such switch."""
+    switches = {nid for nid, node in graph.items() if node["class_type"] in SWITCHES}
+    if not switches:
+        return graph
+    picked: dict[str, Any] = {}
+    for nid in switches:
+        flag = _flag(graph, graph[nid]["inputs"].get(SWITCHES[graph[nid]["class_type"]][0]))
+        if flag is not None:
+            branch = graph[nid]["inputs"].get(SWITCHES[graph[nid]["class_type"]][1 if flag else 2])
+            if branch is not None:
+                picked[nid] = branch
+    if not picked:
+        return graph
+    resolved: Graph = {}
+    for nid, node in graph.items():
+        inputs = dict(node["inputs"])
+        for key, value in node["inputs"].items():
+            lk = link(graph, value)
+            hops = 0
+            while lk is not None and lk[0] in picked and hops < MAX_DEPTH:
+                value = picked[lk[0]]
+                lk = link(graph, value)
+                hops += 1
+            inputs[key] = value
+        resolved[nid] = {**node, "inputs": inputs}
+    return resolved
+
+
+def _flag(graph: Graph, value: Any) -> Optional[bool]:
+    """A boolean literal, or the one a linked primitive holds ('true'/'false' strings too)."""
+    for _hop in range(MAX_DEPTH):
+        lk = link(graph, value)
+        if lk is None:
+            break
+        inputs = graph[lk[0]]["inputs"]
+        value = next((inputs[k] for k in FLAG_INPUTS if k in inputs), None)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
 
 
 def link(graph: Graph, value: Any) -> Optional[Link]:

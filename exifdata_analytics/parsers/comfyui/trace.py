@@ -84,6 +84,7 @@ class _Tracer:
 
 def trace(graph: Graph) -> Optional[Trace]:
     """The generation recipe of an API graph, or None when it has no sampler."""
+    graph = topology.resolve_switches(graph)
     t = _Tracer(graph)
     samplers = t.samplers()
     if not samplers:

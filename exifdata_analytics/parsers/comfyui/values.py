@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from .topology import MAX_DEPTH, Graph, Link, is_passthrough, link
 from .vocabulary import (CONCAT_RE, DELIMITER_INPUTS, NOT_TEXT, NUMBER_INPUTS, PART_RE, POLARITY_TEXT,
-                         SEED_INPUTS, SETTING_TEXT_INPUTS, TEXT_INPUTS)
+                         SEED_INPUTS, SETTING_TEXT_INPUTS, STRING_REPLACE, TEXT_INPUTS)
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,8 @@ class Values:
         inputs = self.graph[nid]["inputs"]
         if is_passthrough(self.graph, nid):
             return self.string(next(iter(inputs.values())), hint, polarity, depth + 1)
+        if cls in STRING_REPLACE:
+            return self._replacement(nid, depth)
         parts = sum(1 for k in inputs if PART_RE.match(k))
         if (CONCAT_RE.search(cls) and "conditioning" not in cls.lower()) or parts >= 2:
             joined = self._concatenation(nid, depth)
@@ -119,6 +121,15 @@ class Values:
         # a text node with an unusual input name: its only text input
         candidates = [v for k, v in inputs.items() if isinstance(v, str) and k not in NOT_TEXT and v.strip()]
         return candidates[0] if len(candidates) == 1 else None
+
+    def _replacement(self, nid: str, depth: int) -> Optional[str]:
+        """A search-and-replace node's result (unknown when any of its three texts is)."""
+        inputs = self.graph[nid]["inputs"]
+        text, find, replace = (self.string(inputs.get(name), "", "", depth + 1)
+                               for name in STRING_REPLACE[self.graph[nid]["class_type"]])
+        if text is None or find is None or replace is None:
+            return None
+        return text.replace(find, replace)[:MAX_TEXT] if find else text
 
     def _concatenation(self, nid: str, depth: int) -> Optional[str]:
         inputs = self.graph[nid]["inputs"]

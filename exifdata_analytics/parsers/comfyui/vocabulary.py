@@ -54,14 +54,29 @@ DELIMITER_INPUTS = ("delimiter", "separator", "sep", "Delimiter", "join_with", "
 CONCAT_RE = re.compile(r"concat|join|combine|merge|append", re.IGNORECASE)
 # the parts a concatenation node joins: text_a, string_2, prompt_b…
 PART_RE = re.compile(r"^(?:text|string|prompt)_?(?:[a-d]|\d{1,2})$", re.IGNORECASE)
+# search-and-replace nodes: class -> (text input, what to find, what to put instead)
+STRING_REPLACE = {
+    "StringReplace": ("string", "find", "replace"),
+}
 # strings that hold a size ('832x1216', '1024 x 1024 (square)')
 SIZE_STRINGS = ("dimensions", "resolution", "aspect_ratio", "size", "preset", "dimension")
+
+# switch nodes: class -> (flag input, input selected when true, input selected when false)
+SWITCHES = {
+    "ComfySwitchNode": ("switch", "on_true", "on_false"),
+}
+# where a primitive keeps a flag
+FLAG_INPUTS = ("value", "boolean", "Value", "BOOLEAN")
 
 # ---- conditioning --------------------------------------------------------------------------------
 
 CONDITIONING_INPUTS = ("conditioning", "conditioning_1", "conditioning_2", "conditioning_to", "conditioning_from",
                        "conditioning_a", "conditioning_b", "cond", "conditioning1", "conditioning2", "cond1",
                        "cond2", "base_conditioning")
+# a guider's prompts (SamplerCustomAdvanced): DualCFGGuider's main scale (cfg_conds) pushes cond1
+# away from cond2, so cond2 is its negative; 'negative' there is only the base of the second scale
+GUIDER_POSITIVE = ("positive", "conditioning", "cond1")
+GUIDER_NEGATIVE = ("cond2", "negative")
 # words in the class of a node that outputs conditioning
 CONDITIONING_CLASS_WORDS = ("conditioning", "textencode", "text encode", "controlnet", "guidance", "unclip",
                             "stylemodel", "pix2pix", "inpaintmodel", "cliptext", "encode", "cond")

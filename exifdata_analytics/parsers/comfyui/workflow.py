@@ -9,60 +9,9 @@ from typing import Any, Optional
 
 from .subgraphs import expand_subgraphs
 from .topology import MAX_DEPTH, Graph, is_id, is_int
+from .widgets import CONTROL_VALUES, WIDGETS
 
 logger = logging.getLogger(__name__)
-
-# Widget order of core nodes (ComfyUI's INPUT_TYPES order); '+' marks a seed widget that the
-# UI follows with a 'control after generate' value.
-_WIDGETS: dict[str, tuple[str, ...]] = {
-    "KSampler": ("seed+", "steps", "cfg", "sampler_name", "scheduler", "denoise"),
-    "KSamplerAdvanced": ("add_noise", "noise_seed+", "steps", "cfg", "sampler_name", "scheduler", "start_at_step",
-                         "end_at_step", "return_with_leftover_noise"),
-    "SamplerCustom": ("add_noise", "noise_seed+", "cfg"),
-    "RandomNoise": ("noise_seed+",),
-    "KSamplerSelect": ("sampler_name",),
-    "BasicScheduler": ("scheduler", "steps", "denoise"),
-    "KarrasScheduler": ("steps", "sigma_max", "sigma_min", "rho"),
-    "ExponentialScheduler": ("steps", "sigma_max", "sigma_min"),
-    "CFGGuider": ("cfg",),
-    "FluxGuidance": ("guidance",),
-    "CheckpointLoaderSimple": ("ckpt_name",),
-    "CheckpointLoader": ("config_name", "ckpt_name"),
-    "unCLIPCheckpointLoader": ("ckpt_name",),
-    "ImageOnlyCheckpointLoader": ("ckpt_name",),
-    "UNETLoader": ("unet_name", "weight_dtype"),
-    "UnetLoaderGGUF": ("unet_name",),
-    "VAELoader": ("vae_name",),
-    "LoraLoader": ("lora_name", "strength_model", "strength_clip"),
-    "LoraLoaderModelOnly": ("lora_name", "strength_model"),
-    "CLIPSetLastLayer": ("stop_at_clip_layer",),
-    "CLIPTextEncode": ("text",),
-    "CLIPTextEncodeSDXL": ("width", "height", "crop_w", "crop_h", "target_width", "target_height", "text_g",
-                           "text_l"),
-    "CLIPTextEncodeSDXLRefiner": ("ascore", "width", "height", "text"),
-    "CLIPTextEncodeFlux": ("clip_l", "t5xxl", "guidance"),
-    "EmptyLatentImage": ("width", "height", "batch_size"),
-    "EmptySD3LatentImage": ("width", "height", "batch_size"),
-    "LatentUpscale": ("upscale_method", "width", "height", "crop"),
-    "LatentUpscaleBy": ("upscale_method", "scale_by"),
-    "ImageScale": ("upscale_method", "width", "height", "crop"),
-    "ImageScaleBy": ("upscale_method", "scale_by"),
-    "UpscaleModelLoader": ("model_name",),
-    "ConditioningSetArea": ("width", "height", "x", "y", "strength"),
-    "ControlNetApply": ("strength",),
-    "ControlNetApplyAdvanced": ("strength", "start_percent", "end_percent"),
-    "SaveImage": ("filename_prefix",),
-    "PrimitiveNode": ("value+",),
-    "PrimitiveString": ("value",),
-    "PrimitiveStringMultiline": ("value",),
-    "PrimitiveInt": ("value+",),
-    "PrimitiveFloat": ("value",),
-}
-_CONTROL_VALUES = frozenset({"fixed", "increment", "decrement", "randomize"})
-# Classes whose values the tracer knows how to read (for error messages naming the others)
-CORE_WIDGETS = frozenset(_WIDGETS) | {"VAEDecode", "VAEEncode", "SaveImage", "PreviewImage", "LoadImage",
-                                      "ConditioningCombine", "ConditioningConcat", "Reroute", "PrimitiveNode"}
-
 
 def is_ui_workflow(doc: Any) -> bool:
     """Whether ``doc`` is a UI workflow: a list of typed nodes."""
@@ -129,9 +78,9 @@ def workflow_to_api(workflow: dict) -> Optional[Graph]:
             for key, value in values.items():
                 inputs.setdefault(str(key), value)
         elif isinstance(values, list):
-            names = _WIDGETS.get(node["type"]) if isinstance(node["type"], str) else None
+            names = WIDGETS.get(node["type"]) if isinstance(node["type"], str) else None
             if names is None:
-                plain = [v for v in values if not (isinstance(v, str) and v in _CONTROL_VALUES)]
+                plain = [v for v in values if not (isinstance(v, str) and v in CONTROL_VALUES)]
                 names = tuple(widget_inputs) if widget_inputs and len(widget_inputs) == len(plain) else ()
                 values = plain
             _assign_widgets(inputs, names, values)
@@ -148,5 +97,5 @@ def _assign_widgets(inputs: dict, names: tuple[str, ...], values: list) -> None:
         name = name.rstrip("+")
         inputs.setdefault(name, values[i])  # a linked input keeps its link
         i += 1
-        if seed_like and i < len(values) and isinstance(values[i], str) and values[i] in _CONTROL_VALUES:
+        if seed_like and i < len(values) and isinstance(values[i], str) and values[i] in CONTROL_VALUES:
             i += 1

@@ -1,7 +1,8 @@
-"""ComfyUI subgraphs: UI workflows whose nodes live in ``definitions.subgraphs[]``, built here in
-the shape of the official templates (an outer node typed by the subgraph's UUID, promoted widgets
-in ``properties.proxyWidgets``, links to the input node -10 and the output node -20), written
-into real PNGs and read back through ExifTool."""
+"""ComfyUI graphs in the shape of the official workflow templates, built here: subgraphs (UI
+workflows whose nodes live in ``definitions.subgraphs[]``, an outer node typed by the subgraph's
+UUID, promoted widgets in ``properties.proxyWidgets``, links to the input node -10 and the output
+node -20), switches, computed prompts and the nodes of newer model families (Flux.2, Wan video,
+SD Turbo, HiDream E1); written into real PNGs and read back through ExifTool where it matters."""
 from __future__ import annotations
 
 import json
@@ -184,3 +185,116 @@ def test_self_referencing_and_broken_definitions_stay_bounded():
     wf = workflow(sub, *broken)
     assert len(expand_subgraphs(wf)["nodes"]) <= MAX_NODES
     assert params_of(wf).seed == 7
+
+
+# ---------------------------------------------------------------------------------------------
+# switches, computed prompts and newer model families (flat UI workflows and API graphs)
+
+def flux2_workflow(lightning: bool) -> dict:
+    """The Flux.2 Dev template's sampling: SamplerCustomAdvanced fed by RandomNoise, BasicGuider
+    (+ FluxGuidance), KSamplerSelect and Flux2Scheduler; steps and model chosen by switches on one
+    "Enable Turbo LoRA" boolean, while the scheduler's own widget still says 4 steps."""
+    t = Level(first_id=1)
+    unet = t.node("UNETLoader", ["flux2_dev_fp8mixed.safetensors", "default"])
+    lora = t.node("LoraLoaderModelOnly", ["Flux_2-Turbo-LoRA_comfyui.safetensors", 1])
+    flag = t.node("PrimitiveBoolean", [lightning])
+    model = t.node("ComfySwitchNode", [False], inputs=[("switch", True)])
+    steps_off, steps_on = t.node("PrimitiveInt", [20, "fixed"]), t.node("PrimitiveInt", [8, "fixed"])
+    steps = t.node("ComfySwitchNode", [False], inputs=[("switch", True)])
+    clip = t.node("CLIPLoader", ["mistral_3_small_flux2_fp8.safetensors", "flux2", "default"])
+    enc = t.node("CLIPTextEncode", ["high fashion street photography"])
+    guid = t.node("FluxGuidance", [4])
+    guider = t.node("BasicGuider", [])
+    noise = t.node("RandomNoise", [1027111520328378, "randomize"])
+    pick = t.node("KSamplerSelect", ["euler"])
+    sched = t.node("Flux2Scheduler", [4, 1024, 768], inputs=[("steps", True), ("width", True), ("height", True)])
+    lat = t.node("EmptyFlux2LatentImage", [1024, 768, 1])
+    sampler = t.node("SamplerCustomAdvanced", [])
+    dec = t.node("VAEDecode", [])
+    save = t.node("SaveImage", ["Flux2"])
+    t.connect(unet, 0, lora, "model")
+    t.connect(unet, 0, model, "on_false")
+    t.connect(lora, 0, model, "on_true")
+    t.connect(flag, 0, model, "switch")
+    t.connect(steps_off, 0, steps, "on_false")
+    t.connect(steps_on, 0, steps, "on_true")
+    t.connect(flag, 0, steps, "switch")
+    t.connect(clip, 0, enc, "clip")
+    t.connect(enc, 0, guid, "conditioning")
+    t.connect(model, 0, guider, "model")
+    t.connect(guid, 0, guider, "conditioning")
+    t.connect(steps, 0, sched, "steps")
+    for target, name in ((noise, "noise"), (guider, "guider"), (pick, "sampler"), (sched, "sigmas"),
+                         (lat, "latent_image")):
+        t.connect(target, 0, sampler, name)
+    t.connect(sampler, 0, dec, "samples")
+    t.connect(dec, 0, save, "images")
+    return {"nodes": t.nodes, "links": t.links, "version": 0.4}
+
+
+def test_switches_pick_the_branch_their_flag_selects_over_stale_widgets():
+    off = params_of(flux2_workflow(lightning=False))
+    assert (off.prompt, off.seed, off.steps, off.sampler, off.model, off.width, off.height, off.cfg_scale) == (
+        "high fashion street photography", 1027111520328378, 20, "euler", "flux2_dev_fp8mixed.safetensors", 1024,
+        768, None)
+    assert off.params["Guidance"] == 4 and "LoRAs" not in off.params  # FluxGuidance is not CFG
+    on = params_of(flux2_workflow(lightning=True))
+    assert (on.steps, on.model) == (8, "flux2_dev_fp8mixed.safetensors")
+    assert [(r.name, r.weight) for r in on.resources] == [("Flux_2-Turbo-LoRA_comfyui", 1)]
+
+
+def test_video_latents_and_the_sd_turbo_scheduler_give_size_and_steps():
+    for latent, widgets in (("EmptyHunyuanLatentVideo", [640, 480, 81, 1]),
+                            ("Wan22ImageToVideoLatent", [1280, 704, 121, 1])):
+        t = Level()
+        unet = t.node("UNETLoader", ["wan2.2_t2v_high_noise_14B_fp8_scaled.safetensors", "default"])
+        shift = t.node("ModelSamplingSD3", [8])
+        pos, neg = t.node("CLIPTextEncode", ["a fox running"]), t.node("CLIPTextEncode", ["static, blurry"])
+        lat = t.node(latent, widgets)
+        pick = t.node("KSamplerSelect", ["euler"])
+        sched = t.node("SDTurboScheduler", [3, 1])
+        sampler = t.node("SamplerCustom", [True, 5, "fixed", 1.5])
+        t.connect(unet, 0, shift, "model")
+        for src, name in ((shift, "model"), (pos, "positive"), (neg, "negative"), (pick, "sampler"),
+                          (sched, "sigmas"), (lat, "latent_image")):
+            t.connect(src, 0, sampler, name)
+        t.connect(sampler, 0, t.node("SaveWEBM", ["video"]), "images")
+        p = params_of({"nodes": t.nodes, "links": t.links})
+        assert (p.prompt, p.negative_prompt, p.seed, p.steps, p.cfg_scale, p.sampler, p.width, p.height) == (
+            "a fox running", "static, blurry", 5, 3, 1.5, "euler", widgets[0], widgets[1]), latent
+        assert p.model == "wan2.2_t2v_high_noise_14B_fp8_scaled.safetensors"
+
+
+def test_prompts_built_by_string_replace_and_the_negative_of_a_dual_cfg_guider():
+    g = {
+        "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "hidream_e1_1_bf16.safetensors"}},
+        "2": {"class_type": "PrimitiveStringMultiline", "inputs": {"value": "tags: {user_prompt}; caption: {c}"}},
+        "3": {"class_type": "StringReplace", "inputs": {"string": ["2", 0], "find": "{user_prompt}",
+                                                        "replace": "1girl, witch hat"}},
+        "4": {"class_type": "StringReplace", "inputs": {"string": ["3", 0], "find": "{c}", "replace": ["5", 0]}},
+        "5": {"class_type": "PrimitiveStringMultiline", "inputs": {"value": "a witch in a vortex"}},
+        "6": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["1", 1], "text": ["4", 0]}},
+        "7": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["1", 1], "text": "low quality, blurry"}},
+        "8": {"class_type": "InstructPixToPixConditioning", "inputs": {"positive": ["6", 0], "negative": ["7", 0],
+                                                                       "vae": ["1", 2], "pixels": ["9", 0]}},
+        "9": {"class_type": "LoadImage", "inputs": {"image": "input.png"}},
+        "10": {"class_type": "DualCFGGuider", "inputs": {"model": ["1", 0], "cond1": ["8", 0], "cond2": ["8", 1],
+                                                         "negative": ["6", 0], "cfg_conds": 3, "cfg_cond2_negative": 1.5,
+                                                         "style": "regular"}},
+        "11": {"class_type": "RandomNoise", "inputs": {"noise_seed": 3}},
+        "12": {"class_type": "KSamplerSelect", "inputs": {"sampler_name": "euler"}},
+        "13": {"class_type": "BasicScheduler", "inputs": {"model": ["1", 0], "scheduler": "normal", "steps": 28,
+                                                          "denoise": 1}},
+        "14": {"class_type": "SamplerCustomAdvanced", "inputs": {"noise": ["11", 0], "guider": ["10", 0],
+                                                                 "sampler": ["12", 0], "sigmas": ["13", 0],
+                                                                 "latent_image": ["8", 2]}},
+        "15": {"class_type": "VAEDecode", "inputs": {"samples": ["14", 0], "vae": ["1", 2]}},
+        "16": {"class_type": "SaveImage", "inputs": {"images": ["15", 0], "filename_prefix": "e1"}},
+    }
+    outcome = parse_tags({"PNG:Prompt": json.dumps(g)})
+    assert outcome.status == STATUS_OK, outcome
+    p = outcome.params
+    assert p.prompt == "tags: 1girl, witch hat; caption: a witch in a vortex"
+    assert (p.negative_prompt, p.steps, p.scheduler, p.seed) == ("low quality, blurry", 28, "normal", 3)
+    g["4"]["inputs"]["replace"] = ["1", 0]  # a part that is no text: the prompt is unknown, not half-built
+    assert parse_tags({"PNG:Prompt": json.dumps(g)}).params.prompt is None

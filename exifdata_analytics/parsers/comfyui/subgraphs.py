@@ -74,13 +74,16 @@ class _Scope:
         self.input_node = _boundary_id(graph.get("inputNode"), _INPUT_NODE)
         self.output_node = _boundary_id(graph.get("outputNode"), _OUTPUT_NODE)
         self.children: dict[str, _Scope] = {}
+        self._outputs: Optional[dict[int, Any]] = None
 
     def output_link(self, slot: Any) -> Any:
         """The inner link that feeds output ``slot`` of this subgraph."""
-        for link_id, (_origin, _slot, (target, target_slot), _typ) in self.links.items():
-            if _same(target, self.output_node) and target_slot == slot:
-                return link_id
-        return None
+        if self._outputs is None:
+            self._outputs = {}
+            for link_id, (_origin, _slot, (target, target_slot), _typ) in self.links.items():
+                if _same(target, self.output_node) and is_int(target_slot):
+                    self._outputs.setdefault(target_slot, link_id)
+        return self._outputs.get(slot) if is_int(slot) else None
 
     def outer_input_link(self, slot: Any) -> Any:
         """The link the outer node receives at subgraph input ``slot`` (None when unconnected)."""

@@ -298,3 +298,29 @@ def test_prompts_built_by_string_replace_and_the_negative_of_a_dual_cfg_guider()
     assert (p.negative_prompt, p.steps, p.scheduler, p.seed) == ("low quality, blurry", 28, "normal", 3)
     g["4"]["inputs"]["replace"] = ["1", 0]  # a part that is no text: the prompt is unknown, not half-built
     assert parse_tags({"PNG:Prompt": json.dumps(g)}).params.prompt is None
+
+
+def test_an_api_prompt_of_a_subgraph_workflow_keeps_comfyuis_outer_inner_ids():
+    """What ComfyUI writes in ``prompt`` when it queues a subgraph workflow: the graph already
+    flattened, inner nodes named ``outer:inner``."""
+    g = {
+        "104:89": {"class_type": "UNETLoader", "inputs": {"unet_name": "z_image_turbo_bf16.safetensors",
+                                                          "weight_dtype": "default"}},
+        "104:93": {"class_type": "ModelSamplingAuraFlow", "inputs": {"shift": 3, "model": ["104:89", 0]}},
+        "104:85": {"class_type": "CLIPLoader", "inputs": {"clip_name": "qwen_3_4b.safetensors", "type": "lumina2"}},
+        "104:90": {"class_type": "CLIPTextEncode", "inputs": {"text": "a billboard", "clip": ["104:85", 0]}},
+        "104:87": {"class_type": "ConditioningZeroOut", "inputs": {"conditioning": ["104:90", 0]}},
+        "104:91": {"class_type": "EmptySD3LatentImage", "inputs": {"width": 1024, "height": 768, "batch_size": 1}},
+        "104:92": {"class_type": "KSampler", "inputs": {
+            "seed": 11, "steps": 4, "cfg": 1, "sampler_name": "res_multistep", "scheduler": "simple", "denoise": 1,
+            "model": ["104:93", 0], "positive": ["104:90", 0], "negative": ["104:87", 0],
+            "latent_image": ["104:91", 0]}},
+        "104:86": {"class_type": "VAELoader", "inputs": {"vae_name": "ae.safetensors"}},
+        "104:88": {"class_type": "VAEDecode", "inputs": {"samples": ["104:92", 0], "vae": ["104:86", 0]}},
+        "60": {"class_type": "SaveImage", "inputs": {"filename_prefix": "z", "images": ["104:88", 0]}},
+    }
+    outcome = parse_tags({"PNG:Prompt": json.dumps(g), "PNG:Workflow": json.dumps(workflow(z_image_subgraph()))})
+    p = outcome.params
+    assert (p.prompt, p.seed, p.steps, p.model, p.width, p.height, p.vae) == (
+        "a billboard", 11, 4, "z_image_turbo_bf16.safetensors", 1024, 768, "ae.safetensors")
+    assert p.params["graph"] == "PNG:Prompt" and p.params["samplers"][0]["node"] == "104:92"

@@ -26,6 +26,7 @@ frame (top models, images per month) in the main process.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -137,7 +138,19 @@ def prompt_topics(vocab: Optional[Vocabulary], cleaned: pd.Series, requested: Op
 
 
 def _fit(nmf, matrix, k: int):
-    return nmf(n_components=k, init="nndsvda", random_state=0, max_iter=300).fit(matrix)
+    from sklearn.exceptions import ConvergenceWarning
+
+    # 300 iterations settle the top words of each theme; an unfinished last decimal is not the
+    # user's concern, and a library warning on stderr would read like a fault of the run
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        model = nmf(n_components=k, init="nndsvda", random_state=0, max_iter=300).fit(matrix)
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            logger.debug("themes, K=%d: %s", k, w.message)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return model
 
 
 def _lean(weights: np.ndarray) -> float:

@@ -14,7 +14,7 @@ from conftest import run_script
 from exifdata_analytics import analysis as A
 from exifdata_analytics import db, plots, reports
 from exifdata_analytics.analysis.label_sources import folder_label, rating_of
-from exifdata_analytics.analysis.labels import benjamini_hochberg, newcombe, wilson
+from exifdata_analytics.analysis.labels import MIN_DIFFERENCE, benjamini_hochberg, newcombe, wilson
 from exifdata_analytics.errors import InputError
 from exifdata_analytics.filler import FillOptions, fill
 from exifdata_analytics.samples import XMP_PNG_KEYWORD, a1111_infotext, write_jpeg, write_png, xmp_packet
@@ -253,6 +253,29 @@ def test_independent_fields_are_not_flagged_among_many_cells(tmp_path):
     assert la.cells_tested > 150 and any(f.p_value < 0.05 for f in la.findings)
     assert la.significant == ()
     assert 0.4 < la.model.auc < 0.6
+
+
+
+def test_a_real_but_tiny_difference_is_listed_not_flagged(tmp_path):
+    """60,000 images: 'keep' is 21% with sampler A and 20% without (a 1-point difference, q < 0.05
+    at this size) and 40% vs 20% with LoRA-free model 'big' (a 20-point one). Only the second is a
+    finding a user can act on; the first is listed with its interval, not flagged."""
+    r = random.Random(5)
+    rows = []
+    for i in range(60_000):
+        sampler, model = r.choice("AB"), ("big" if r.random() < 0.1 else "m")
+        # keep: 20% base; +1 point for sampler A; 40% for model 'big'
+        chance = 0.40 if model == "big" else (0.21 if sampler == "A" else 0.20)
+        label = "keep" if r.random() < chance else "rejects"
+        rows.append((record(f"/lib/{label}/{i}.png", sha256=f"{i:064x}", sampler=sampler, model=model), ()))
+    path = tmp_path / "tiny.db"
+    con = db.connect(path)
+    db.write_batch(con, rows)
+    con.close()
+    la = _analysis(path, "folder")
+    tiny = _cell(la, "Sampler", "A")
+    assert abs(tiny.difference) < MIN_DIFFERENCE and tiny.q_value < 0.05 and not tiny.significant  # flagged before
+    assert _cell(la, "Model", "big").significant
 
 
 # -- the statistics themselves ---------------------------------------------------------------------

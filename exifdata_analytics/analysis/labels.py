@@ -16,7 +16,8 @@ that could have a value of f, see ``label_fields``):
   correction), which agrees with Fisher's at such counts and is far quicker at 100,000 images;
 * ``significant``: the Benjamini-Hochberg adjusted p-value (``q_value``, over every tested
   cell of every label and field together) is at most ``FDR`` = 0.05, so about 5% of the cells
-  flagged are expected to be chance, whatever the number of cells; and the interval excludes 0.
+  flagged are expected to be chance, whatever the number of cells; the interval excludes 0; and
+  the shares differ by at least ``MIN_DIFFERENCE`` (2 percentage points).
 
 A cell is tested only when at least ``MIN_CELL`` images have the value and as many do not.
 With fewer than ``MIN_LABELLED`` labelled images, or without a label and a rest of at least
@@ -47,6 +48,9 @@ from .selection import Filters, load_embeddings, load_texts
 logger = logging.getLogger(__name__)
 
 FDR = 0.05
+# the least difference of shares called a finding: at 100,000 images a 1-point difference can pass
+# the FDR by chance or by a slight confound, and says nothing a user can act on
+MIN_DIFFERENCE = 0.02
 MIN_CELL = 10
 MIN_LABELLED = 50
 Z95 = 1.959963984540054
@@ -76,7 +80,7 @@ class Finding:
     rate: float  # share of them that carry the label
     rate_without: float  # share of the base's other images that carry it
     ci95: tuple[float, float]  # 95% interval of rate - rate_without (Newcombe's hybrid score)
-    significant: bool  # q_value <= FDR, the interval excludes 0, enough labelled images
+    significant: bool  # q_value <= FDR, the interval excludes 0, |difference| >= 2 points, enough labelled images
     images_without: int
     labelled: int  # images with the value and the label
     labelled_without: int
@@ -114,6 +118,7 @@ class LabelAnalysis:
     fdr: float = FDR
     min_cell: int = MIN_CELL
     min_labelled: int = MIN_LABELLED
+    min_difference: float = MIN_DIFFERENCE
 
     @property
     def significant(self) -> tuple[Finding, ...]:
@@ -270,7 +275,7 @@ def _findings(blocks: Sequence[FieldBlock], labels: np.ndarray, tested: Sequence
     low, high = newcombe(k1, n1, k2, n2)
     p, tests = association_p(k1, n1 - k1, k2, n2 - k2)
     q = benjamini_hochberg(p)
-    significant = (q <= FDR) & ((low > 0) | (high < 0)) & (not small)
+    significant = (q <= FDR) & ((low > 0) | (high < 0)) & (np.abs(k1 / n1 - k2 / n2) >= MIN_DIFFERENCE) & (not small)
     found = []
     for i in range(len(p)):
         rate, rate_without = float(k1[i] / n1[i]), float(k2[i] / n2[i])
@@ -318,5 +323,5 @@ def _with_text(f: Finding, spec: LabelSpec, small: bool) -> Finding:
     return Finding(**{**f.__dict__, "text": text[0].upper() + text[1:]})
 
 
-__all__ = ["FDR", "MIN_CELL", "MIN_LABELLED", "Finding", "Importance", "LabelAnalysis", "LabelCount", "LabelModel",
+__all__ = ["FDR", "MIN_DIFFERENCE", "MIN_CELL", "MIN_LABELLED", "Finding", "Importance", "LabelAnalysis", "LabelCount", "LabelModel",
            "label_analysis", "label_phrase", "percent"]

@@ -88,8 +88,8 @@ def method_note(la: LabelAnalysis) -> str:
             f"with generation data, for prompt tags those with a prompt). Difference: rate - rate_without in "
             f"percentage points, with its 95% interval (Newcombe's hybrid score interval). p: Fisher's exact test "
             f"where an expected count is under 5, else Pearson's chi-square. q: Benjamini-Hochberg over all "
-            f"{la.cells_tested:,} tested cells; significant (*) when q <= {la.fdr:g} and the interval excludes 0, "
-            f"so about {la.fdr:.0%} of the flagged cells may be chance. Cells with fewer than {la.min_cell} images "
+            f"{la.cells_tested:,} tested cells; significant (*) when q <= {la.fdr:g}, the interval excludes 0 and the "
+            f"difference is at least {la.min_difference * 100:g} points, so about {la.fdr:.0%} of the flagged cells may be chance. Cells with fewer than {la.min_cell} images "
             f"with the value, or without it, are not tested ({la.cells_too_few:,} such cells).")
 
 

@@ -251,6 +251,8 @@ def test_unknown_fields_are_searched_as_text_with_a_note(con):
 @pytest.mark.parametrize("query, message", [
     ("steps>=many", "needs a number"),
     ("cfg<abc", "needs a number"),
+    ("cfg<", "needs a number after it"),
+    ("steps>= cat", "needs a number after it"),
     ("model>3", "is text"),
     ("since:yesterday", "YYYY-MM-DD"),
     ("size:big", "size:512x768"),

@@ -221,7 +221,9 @@ class _Compiler:
             return "(" + " AND ".join(conds) + ")"
         sql_op = {":": "=", "=": "="}.get(op, op)
         if not value:
-            empty = f"{column} IS NULL"
+            if op in ("<", ">", "<=", ">="):  # 'cfg<' once matched every image with a CFG
+                raise QueryError(f"'{name}{op}' needs a number after it, e.g. {name}{op}7")
+            empty = f"{column} IS NULL"  # 'steps:' no value; 'steps!=' any value
             return empty if op in (":", "=") else f"NOT ({empty})"
         return self.compare(column, sql_op, self.number(name, value, is_int))
 

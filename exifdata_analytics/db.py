@@ -26,12 +26,28 @@ from .names.refresh import canonical_row, note_spellings, refresh as refresh_nam
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 # the row of images as written (every column but id), declared once in models
 IMAGE_COLUMNS = RECORD_COLUMNS
+
+# the triggers that keep the prompt index equal to images (schema 1, and again in schema 3)
+_FTS_TRIGGERS = """
+CREATE TRIGGER images_fts_insert AFTER INSERT ON images BEGIN
+    INSERT INTO images_fts(rowid, prompt, negative_prompt) VALUES (new.id, new.prompt, new.negative_prompt);
+END;
+CREATE TRIGGER images_fts_delete AFTER DELETE ON images BEGIN
+    INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt)
+    VALUES ('delete', old.id, old.prompt, old.negative_prompt);
+END;
+CREATE TRIGGER images_fts_update AFTER UPDATE OF prompt, negative_prompt ON images BEGIN
+    INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt)
+    VALUES ('delete', old.id, old.prompt, old.negative_prompt);
+    INSERT INTO images_fts(rowid, prompt, negative_prompt) VALUES (new.id, new.prompt, new.negative_prompt);
+END;
+"""
 
 _SCHEMA_V1 = """
 CREATE TABLE images (
@@ -93,19 +109,7 @@ CREATE VIRTUAL TABLE images_fts USING fts5(
     prompt, negative_prompt, content='images', content_rowid='id',
     tokenize='unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER images_fts_insert AFTER INSERT ON images BEGIN
-    INSERT INTO images_fts(rowid, prompt, negative_prompt) VALUES (new.id, new.prompt, new.negative_prompt);
-END;
-CREATE TRIGGER images_fts_delete AFTER DELETE ON images BEGIN
-    INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt)
-    VALUES ('delete', old.id, old.prompt, old.negative_prompt);
-END;
-CREATE TRIGGER images_fts_update AFTER UPDATE OF prompt, negative_prompt ON images BEGIN
-    INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt)
-    VALUES ('delete', old.id, old.prompt, old.negative_prompt);
-    INSERT INTO images_fts(rowid, prompt, negative_prompt) VALUES (new.id, new.prompt, new.negative_prompt);
-END;
-"""
+""" + _FTS_TRIGGERS
 
 # one name per thing (canonical sampler, schedule, model, VAE, resource) and where the date came from;
 # the indexes cover what names.refresh groups by, so that it reads indexes, not the table
@@ -140,8 +144,32 @@ CREATE TABLE model_file_hashes (  -- the unused command's cache: a models folder
 );
 """
 
+# the prompt index names its content table as Datasette and sqlite-utils look for it
+# (content="images": their detection matches that text, not content='images'); the index is
+# rebuilt from the table. images_browse: every column but ExifTool's raw JSON, for browsing
+_SCHEMA_V3 = """
+DROP TRIGGER images_fts_insert;
+DROP TRIGGER images_fts_delete;
+DROP TRIGGER images_fts_update;
+DROP TABLE images_fts;
+CREATE VIRTUAL TABLE images_fts USING fts5(
+    prompt, negative_prompt, content="images", content_rowid="id",
+    tokenize='unicode61 remove_diacritics 2'
+);
+""" + _FTS_TRIGGERS + """
+INSERT INTO images_fts(images_fts) VALUES ('rebuild');
+CREATE VIEW images_browse AS SELECT
+    id, path, file_name, folder, size_bytes, mtime_ns, sha256, format, image_width, image_height, generator,
+    prompt, negative_prompt, steps, seed, sampler, scheduler, cfg_scale, denoising_strength, width, height,
+    model, model_hash, vae, clip_skip, params_json, created_at, parse_status, error, parser, indexed_at,
+    canonical_sampler, canonical_scheduler, canonical_model, canonical_vae, created_source
+FROM images;
+"""
+
 # version -> script that brings a database from version-1 to version
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
+# the columns images_browse leaves out (tests check it has every other one)
+BROWSE_VIEW_OMITS = ("raw_json", "extra_json")
 # version -> what fills the new columns of existing rows, in the migration's transaction
 FILL_AFTER_MIGRATION = {2: refresh_names}
 

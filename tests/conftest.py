@@ -101,3 +101,15 @@ def browser():
         pytest.skip(reason)
     with chromium() as driver:
         yield driver
+
+
+def filled_sample_folder(root: Path, db_name: str = "statistics_image_metadata.db") -> Path:
+    """The sample folder (exifdata_analytics.samples) under root/images, indexed by real ExifTool
+    into root/db_name (the default database's name unless given); the database's path."""
+    from exifdata_analytics.filler import FillOptions, fill
+    from exifdata_analytics.samples import make_sample_folder
+
+    make_sample_folder(root / "images")
+    database = root / db_name
+    fill(FillOptions(root=str(root / "images"), recursive=True, db_path=database))
+    return database

@@ -200,7 +200,7 @@ def test_export_by_extension_with_a_query(capsys, config_path, indexed, tmp_path
     code, _, err = run(capsys, config_path, "export", str(tmp_path / "x.csv"), "--db", str(dbp))
     assert code == 1 and "already exists" in err
     code, _, err = run(capsys, config_path, "export", str(tmp_path / "x.xlsx"), "--db", str(dbp))
-    assert code == 1 and ".csv, .json or .jsonl" in err
+    assert code == 1 and ".csv, .json, .jsonl or .parquet" in err
 
 
 def test_export_sidecars_command(capsys, config_path, tmp_path):

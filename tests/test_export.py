@@ -39,7 +39,7 @@ def con(edb):
 
 def test_format_by_extension():
     assert [format_for(n) for n in ("a.csv", "b.JSON", "c.jsonl", "d.ndjson")] == ["csv", "json", "jsonl", "jsonl"]
-    with pytest.raises(InputError, match=r"\.csv, \.json or \.jsonl"):
+    with pytest.raises(InputError, match=r"\.csv, \.json, \.jsonl or \.parquet"):
         format_for("out.xlsx")
 
 

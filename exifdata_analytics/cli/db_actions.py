@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import sys
 import time
 from itertools import islice
@@ -14,8 +15,10 @@ from .. import export as exporting
 from .. import inventory, maintenance
 from ..config import Settings
 from ..coverage import parse_coverage
+from ..datasette_metadata import database_name, metadata_for
 from ..errors import DatabaseError, InputError
 from ..legacy import import_legacy
+from ..safe_files import atomic_write
 from ..scan import empty_root_message
 from ..search import SearchHit, SearchResult, compile_query, count
 from ..search.run import iter_hits
@@ -339,28 +342,57 @@ def show_coverage(db_path: Path, as_json: bool = False) -> int:
 
 
 def do_export(db_path: Path, out: str, query: str, *, force: bool, scope: str, sort: str, raw: bool,
-              progress: bool = True) -> int:
+              progress: bool = True, fmt: Optional[str] = None, formula_escape: bool = True) -> int:
+    to_stdout = out == "-"
+    if to_stdout and (fmt or "csv") == "parquet" and sys.stdout.isatty():
+        raise UsageError("Parquet is binary: redirect standard output to a file or a program (> out.parquet)")
     con = maintenance.open_database(db_path)
     bar = ProgressBar(progress, "Exporting", unit="image")
     try:
-        r = exporting.export_file(con, out, query, scope=scope, sort=sort, include_raw=raw, overwrite=force,
-                                  progress=bar)
+        if to_stdout:
+            sys.stdout.flush()
+            options = exporting.ExportOptions(query, scope, sort, raw, formula_escape)
+            r = exporting.export_stream(con, sys.stdout.buffer, fmt or "csv", options, progress=bar)
+        else:
+            r = exporting.export_file(con, out, query, scope=scope, sort=sort, include_raw=raw, overwrite=force,
+                                      formula_escape=formula_escape, fmt=fmt, progress=bar)
     finally:
         bar.close()
         con.close()
+    # with the data on standard output, what is said about it goes to standard error
+    say = sys.stderr if to_stdout else sys.stdout
     for note in r.notes:
-        print(f"Note: {note}")
-    print(f"Exported {count_text(r.rows)} images to {r.path} ({r.format.upper()}) in {r.elapsed:.1f} s")
+        print(f"Note: {note}", file=say)
+    where = "standard output" if to_stdout else r.path
+    print(f"Exported {count_text(r.rows)} images to {where} ({r.format.upper()}) in {r.elapsed:.1f} s", file=say)
+    return EXIT_OK
+
+
+def do_datasette_metadata(db_path: Path, out: Optional[str], force: bool = False) -> int:
+    text = to_json(metadata_for(db_path)) + "\n"
+    if not out or out == "-":
+        sys.stdout.write(text)
+        return EXIT_OK
+    target = Path(strip_quotes(out)).expanduser()
+    if os.path.lexists(target) and not force:
+        raise InputError(f"{target} already exists; pass --force to overwrite it or choose another name")
+    try:
+        with atomic_write(target, encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise InputError(f"cannot write {target}: {exc}") from None
+    print(f"Wrote the Datasette metadata for database {database_name(db_path)!r} to {target}\n"
+          f"  datasette {db_path} --metadata {target}")
     return EXIT_OK
 
 
 def do_sidecars(db_path: Path, query: str, *, out_dir: Optional[str], force: bool, dry_run: bool,
-                include_all: bool, scope: str, progress: bool = True) -> int:
+                include_all: bool, scope: str, progress: bool = True, fmt: str = "json") -> int:
     con = maintenance.open_database(db_path)
     bar = ProgressBar(progress, "Sidecars", unit="image")
     try:
         r = exporting.export_sidecars(con, query, scope=scope, out_dir=out_dir, force=force, dry_run=dry_run,
-                                      include_all=include_all, progress=bar)
+                                      include_all=include_all, progress=bar, fmt=fmt)
     finally:
         bar.close()
         con.close()

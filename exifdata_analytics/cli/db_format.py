@@ -181,7 +181,8 @@ def format_coverage(cov: Coverage, db_path: Path) -> str:
 def format_sidecars(r: SidecarResult) -> str:
     where = f"under {r.out_dir}" if r.out_dir else "beside the images"
     verb = "would be written" if r.dry_run else "written"
-    lines = [f"Sidecar files (<image name>.json) {where}:", kv([
+    kind = "A1111 infotext, <image>.txt" if r.format == "txt" else "<image name>.json"
+    lines = [f"Sidecar files ({kind}) {where}:", kv([
         ("images selected", count_text(r.selected)),
         (verb, count_text(r.written)),
         ("already there (kept; --force replaces)", count_text(r.skipped_existing)),

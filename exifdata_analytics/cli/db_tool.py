@@ -17,10 +17,11 @@ from .. import db as database
 from ..config import Settings
 from ..errors import DatabaseError
 from ..search import SCOPES, SORTS
+from .. import export as exporting
 from . import db_actions as actions
 from . import db_menu
 from .commands import QUERY, Arg, Command, Confirmation, Context, MenuItem, add_subcommands, arg, run_from_args
-from .common import UsageError, common_options, parse_count, progress_option, run_main, strip_quotes
+from .common import UsageError, add_version, common_options, parse_count, progress_option, run_main, strip_quotes
 
 logger = logging.getLogger(__name__)
 
@@ -120,21 +121,31 @@ COMMANDS = (
                   arg("--all", action="store_true", help="show every match"),
                   JSON, SCOPE, SORT),
             menu=MenuItem("2", "Search", db_menu.ask_search)),
-    Command("export", "write the images a search selects to FILE (.csv, .json or .jsonl)",
+    Command("export", "write the images a search selects to FILE (.csv, .json, .jsonl or .parquet; "
+                      "- for standard output)",
             actions.do_export,
             lambda a, _: {"out": strip_quotes(a.file), "query": a.query_text, "force": a.force, "scope": a.scope,
-                          "sort": a.sort, "raw": a.raw, "progress": _progress(a)},
-            args=(arg("file", metavar="FILE"),
+                          "sort": a.sort, "raw": a.raw, "progress": _progress(a), "fmt": a.format,
+                          "formula_escape": not a.no_formula_escape},
+            args=(arg("file", metavar="FILE", help="the file to write, or - for standard output (then --format)"),
                   _query(SELECTING),
+                  arg("--format", choices=exporting.FORMAT_NAMES,
+                      help="the format (default: FILE's extension; csv for -); parquet needs pyarrow"),
                   arg("--force", action="store_true", help="overwrite FILE"),
                   arg("--raw", action="store_true", help="include ExifTool's raw JSON of each file"),
+                  arg("--no-formula-escape", action="store_true",
+                      help="CSV: write text cells as they are (no ' before =, +, -, @: for programs, not spreadsheets)"),
                   SCOPE, SORT),
             menu=MenuItem("9", "Export to CSV / JSON / JSONL", db_menu.ask_export)),
-    Command("export-sidecars", "write <image>.json beside each image (or under --out DIR)",
+    Command("export-sidecars", "write <image>.json (or with --format txt A1111's <image>.txt) beside each image "
+                               "(or under --out DIR)",
             actions.do_sidecars,
             lambda a, _: {"query": a.query_text, "out_dir": a.out, "force": a.force, "dry_run": a.dry_run,
-                          "include_all": a.all, "scope": a.scope, "progress": _progress(a)},
+                          "include_all": a.all, "scope": a.scope, "progress": _progress(a), "fmt": a.format},
             args=(_query(SELECTING),
+                  arg("--format", choices=exporting.SIDECAR_FORMATS, default="json",
+                      help="json: every column (<image>.json, default); txt: A1111 infotext (<image name>.txt, "
+                           "or <image>.txt when another image shares the name)"),
                   arg("--out", metavar="DIR", help="write the sidecars under DIR, mirroring the folders"),
                   arg("--force", action="store_true", help="replace existing sidecars"),
                   arg("--dry-run", action="store_true", help="count what would be written, write nothing"),
@@ -159,6 +170,11 @@ COMMANDS = (
             actions.show_unused, lambda a, _: {"models_dir": a.models_dir, "as_json": a.json,
                                                "progress": _progress(a)},
             args=(arg("models_dir", metavar="MODELS_DIR", help="the folder that holds the model files"), JSON)),
+    Command("datasette-metadata", "write the Datasette metadata (facets, the searchable images_browse view, canned "
+                                  "queries) for this database to FILE (default: standard output)",
+            actions.do_datasette_metadata, lambda a, _: {"out": a.file, "force": a.force},
+            args=(arg("file", nargs="?", metavar="FILE", help="where to write it (default: standard output)"),
+                  arg("--force", action="store_true", help="overwrite FILE"))),
     Command("coverage", "images per generator and per parse status / reason",
             actions.show_coverage, _as_json, args=(JSON,),
             menu=MenuItem("12", "Coverage by generator")),
@@ -176,16 +192,17 @@ COMMANDS = (
 
 # -- the command line ----------------------------------------------------------------------------
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = SCRIPT) -> argparse.ArgumentParser:
     def shared(suppress: bool) -> list[argparse.ArgumentParser]:
         return [common_options(config_help=CONFIG_HELP, verbose_help=VERBOSE_HELP, suppress=suppress),
                 progress_option(help_text=NO_PROGRESS_HELP, suppress=suppress)]
 
     p = argparse.ArgumentParser(
-        prog=SCRIPT, parents=shared(False),
+        prog=prog, parents=shared(False),
         description="Maintain and search the image metadata database. Without a command: a numbered menu.",
         epilog="Search language: " + SEARCH_HELP,
     )
+    add_version(p)
     add_subcommands(p, COMMANDS, parents=shared(True))
     return p
 
@@ -234,8 +251,8 @@ def split_query_argv(parser: argparse.ArgumentParser, argv: Sequence[str]) -> tu
     return head + keep, words
 
 
-def _parse(argv: list[str]) -> argparse.Namespace:
-    parser = build_parser()
+def _parse(argv: list[str], prog: str = SCRIPT) -> argparse.Namespace:
+    parser = build_parser(prog)
     argv2, words = split_query_argv(parser, argv)
     args = parser.parse_args(argv2)
     if words is not None:
@@ -257,5 +274,5 @@ def _run(args: argparse.Namespace, settings: Settings, log_path: Optional[Path])
         raise DatabaseError(database.explain_sqlite_error(context.db, exc)) from None
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    return run_main(SCRIPT, LOG_NAME, _parse, _run, argv, logger)
+def main(argv: Optional[Sequence[str]] = None, prog: str = SCRIPT) -> int:
+    return run_main(prog, LOG_NAME, lambda raw: _parse(raw, prog), _run, argv, logger)

@@ -3,18 +3,59 @@ from __future__ import annotations
 
 import configparser
 import logging
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Mapping, Optional
 
 from .errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
-# The folder holding the three scripts and config.ini: relative paths in config.ini are
-# resolved against it, as the original tool does, so runs from any working directory agree.
+# The folder holding the package: in a checkout, the folder of the three scripts and config.ini.
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG_PATH = PROJECT_DIR / "config.ini"
+APP_DIR_NAME = "exifdata-analytics"
+CONFIG_NAME = "config.ini"
+
+
+def running_from_checkout(project_dir: Path = PROJECT_DIR) -> bool:
+    """True when the package is imported from a checkout (the scripts sit beside it), False
+    when it is installed (site-packages)."""
+    return (project_dir / "DB_filler.py").is_file() and (project_dir / "parameter_statistic_DB.py").is_file()
+
+
+def user_data_dir(environ: Mapping[str, str] = os.environ, platform: str = sys.platform,
+                  user_home: Optional[Path] = None) -> Path:
+    """The platform's folder for this user's application data: %LOCALAPPDATA% on Windows,
+    ~/Library/Application Support on macOS, $XDG_DATA_HOME (else ~/.local/share) elsewhere;
+    in it, exifdata-analytics."""
+    user_home = user_home or Path.home()
+    if platform.startswith("win"):
+        base = Path(environ["LOCALAPPDATA"]) if environ.get("LOCALAPPDATA") else user_home / "AppData" / "Local"
+    elif platform == "darwin":
+        base = user_home / "Library" / "Application Support"
+    else:
+        xdg = environ.get("XDG_DATA_HOME", "")
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else user_home / ".local" / "share"
+    return base / APP_DIR_NAME
+
+
+def home_dir(cwd: Optional[Path] = None) -> Path:
+    """The folder of the defaults (config.ini, the database, LOG_files/, output_plots/,
+    keywords.txt). In a checkout, the checkout: relative paths in config.ini are resolved
+    against it, as the original tool does, so runs from any working directory agree.
+    Installed: the current folder when it holds a config.ini, else ``user_data_dir()``."""
+    if running_from_checkout():
+        return PROJECT_DIR
+    cwd = cwd or Path.cwd()
+    if (cwd / CONFIG_NAME).is_file():
+        return cwd
+    return user_data_dir()
+
+
+HOME_DIR = home_dir()
+DEFAULT_CONFIG_PATH = HOME_DIR / CONFIG_NAME
 
 
 @dataclass(frozen=True)

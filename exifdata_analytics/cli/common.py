@@ -11,7 +11,8 @@ import threading
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-from ..config import Settings, load_settings
+from .. import __version__
+from ..config import DEFAULT_CONFIG_PATH, Settings, load_settings
 from ..errors import ExifDataError
 from ..logs import current_log_path, setup_logging
 
@@ -154,7 +155,7 @@ class ProgressBar:
 # -- the options and the main of every script ----------------------------------------------------
 
 DB_HELP = "database file (default: [Database] db_name of config.ini)"
-CONFIG_HELP = "config file (default: config.ini next to the scripts)"
+CONFIG_HELP = f"config file (default: {DEFAULT_CONFIG_PATH})"
 VERBOSE_HELP = "more detail on the console and in the log"
 NO_PROGRESS_HELP = "no progress bar"
 
@@ -163,6 +164,12 @@ def _default(value: object, suppress: bool) -> object:
     # a subcommand's copy of an option takes no default, so that the value given before the
     # subcommand survives it
     return argparse.SUPPRESS if suppress else value
+
+
+def add_version(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """--version on a command's top-level parser: the program's name and the package's version."""
+    parser.add_argument("--version", action="version", version=f"%(prog)s (ExifData Analytics) {__version__}")
+    return parser
 
 
 def common_options(*, config_help: str = CONFIG_HELP, verbose_help: str = VERBOSE_HELP,

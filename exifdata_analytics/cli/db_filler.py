@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 from ..config import Settings
 from ..filler import FillInterrupted, FillOptions, FillSummary, fill, max_workers
 from ..reparse import ReparseSummary, reparse
-from .common import (EXIT_INTERRUPTED, EXIT_OK, ProgressBar, UsageError, ask, ask_yes_no, common_options,
+from .common import (EXIT_INTERRUPTED, EXIT_OK, ProgressBar, UsageError, add_version, ask, ask_yes_no, common_options,
                      progress_option, run_main, strip_quotes)
 
 logger = logging.getLogger(__name__)
@@ -20,12 +20,16 @@ PROMPT_DIR = "Enter the directory to update the database with:"
 PROMPT_RECURSIVE = "Include subfolders? (yes/no):"
 
 
-def build_parser() -> argparse.ArgumentParser:
+SCRIPT = "DB_filler.py"
+
+
+def build_parser(prog: str = SCRIPT) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="DB_filler.py", parents=[common_options(), progress_option()],
+        prog=prog, parents=[common_options(), progress_option()],
         description="Read the generation parameters of every image in a folder (ExifTool) and store "
                     "them in the SQLite database. Without DIR, asks for the folder and for subfolders.",
     )
+    add_version(p)
     p.add_argument("dir", nargs="?", metavar="DIR", help="folder of images to index")
     p.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
     p.add_argument("--workers", type=int, metavar="N", help="ExifTool processes (default: [Processing] max_workers)")
@@ -162,5 +166,5 @@ def _run(args: argparse.Namespace, settings: Settings, log_path: Optional[Path])
     return EXIT_OK
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    return run_main("DB_filler.py", LOG_NAME, build_parser().parse_args, _run, argv, logger)
+def main(argv: Optional[Sequence[str]] = None, prog: str = SCRIPT) -> int:
+    return run_main(prog, LOG_NAME, build_parser(prog).parse_args, _run, argv, logger)

@@ -19,10 +19,10 @@ from typing import Callable, Optional, Sequence
 from typing import TYPE_CHECKING
 
 from .. import db
-from ..config import PROJECT_DIR, Settings
+from ..config import HOME_DIR, Settings
 from ..errors import DatabaseError, InputError
 from ..scan import normalize_path
-from .common import EXIT_OK, UsageError, ask, common_options, run_main, strip_quotes
+from .common import EXIT_OK, UsageError, add_version, ask, common_options, run_main, strip_quotes
 
 # pandas, scikit-learn and matplotlib (analysis, plots, reports) are imported inside _run,
 # after the helper process has started: both processes then import at the same time
@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 LOG_NAME = "parameter_statistics_LOG.txt"
-DEFAULT_KEYWORDS_FILE = PROJECT_DIR / "keywords.txt"
-DEFAULT_OUT_DIR = PROJECT_DIR / "output_plots"
+DEFAULT_KEYWORDS_FILE = HOME_DIR / "keywords.txt"
+DEFAULT_OUT_DIR = HOME_DIR / "output_plots"
 DEFAULT_TOP = 3
 ATTEMPTS = 3
 
@@ -86,17 +86,21 @@ def _topics_count(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+SCRIPT = "parameter_statistic.py"
+
+
+def build_parser(prog: str = SCRIPT) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="parameter_statistic.py", parents=[common_options()],
+        prog=prog, parents=[common_options()],
         description="Statistics of the indexed images: text reports and plots (and an HTML report) "
                     "of samplers, CFG scales, sizes, models, LoRAs, prompt words, keywords, trends. "
                     "Without options, asks for the database, keywords and top-N as the original did.",
-        epilog="Text reports and plots are written to the same folder (default: output_plots/ next to "
-               "the scripts). Example: parameter_statistic.py -y --db my.db --keywords \"cat, castle\" --html",
+        epilog=f"Text reports and plots are written to the same folder (default: {DEFAULT_OUT_DIR}). "
+               f"Example: {prog} -y --db my.db --keywords \"cat, castle\" --html",
     )
+    add_version(p)
     p.add_argument("--out", metavar="DIR",
-                   help="folder for plots and reports (default: output_plots/ next to the scripts)")
+                   help=f"folder for plots and reports (default: {DEFAULT_OUT_DIR})")
     p.add_argument("--keywords", metavar='"a, b"', help="comma-separated keywords for keyword_analysis.txt")
     p.add_argument("--keywords-file", metavar="FILE", help="keywords, one per line (or comma-separated)")
     p.add_argument("--top-models", type=_positive_int, metavar="N", help="top models per keyword (default 3)")
@@ -195,7 +199,7 @@ def read_keyword_file(path: Path) -> tuple[str, ...]:
 def _default_keywords(notes: list[str]) -> tuple[str, ...]:
     if DEFAULT_KEYWORDS_FILE.is_file():
         return read_keyword_file(DEFAULT_KEYWORDS_FILE)
-    notes.append(f"No default keyword file {DEFAULT_KEYWORDS_FILE.name} next to the scripts: keyword analysis "
+    notes.append(f"No default keyword file {DEFAULT_KEYWORDS_FILE.name} in {DEFAULT_KEYWORDS_FILE.parent}: keyword analysis "
                  "skipped (create it, one keyword per line, or pass --keywords).")
     return ()
 
@@ -455,8 +459,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    return run_main("parameter_statistic.py", LOG_NAME, build_parser().parse_args,
+def main(argv: Optional[Sequence[str]] = None, prog: str = SCRIPT) -> int:
+    return run_main(prog, LOG_NAME, build_parser(prog).parse_args,
                     lambda args, settings, _log_path: _run(args, settings), argv, logger)
 
 

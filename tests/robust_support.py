@@ -51,30 +51,55 @@ def script_cmd(script: str, *args: str) -> list[str]:
     return [sys.executable, str(PROJECT_DIR / script), *args]
 
 
+# Runs the measured command as its own child and reports that child's wait4 status and peak RSS
+# on a pipe. A child forked straight from pytest would start its ru_maxrss at pytest's own resident
+# size (Linux keeps the high-water mark across fork and exec), so every test that grows the pytest
+# process would raise the measured peak of the scripts run after it; forked from this small
+# launcher, the child starts from the launcher's few MB.
+_LAUNCHER = (
+    "import os, subprocess, sys\n"
+    "fd = int(sys.argv[1])\n"
+    "child = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, usage = os.wait4(child.pid, 0)\n"
+    "os.write(fd, f'{status} {usage.ru_maxrss}'.encode())\n"
+)
+
+
 def run_measured(script: str, *args: str, tmp_path: Path, timeout: float = 180, preexec_fn=None,
                  prefix: Sequence[str] = ()) -> Run:
-    """Run a top-level script and return its output and peak RSS (os.wait4 rusage: the child
-    and the descendants it reaped, i.e. its ExifTool processes). ``prefix``: a command that
-    runs the script (e.g. setpriv)."""
+    """Run a top-level script and return its output and peak RSS (os.wait4 rusage: the script
+    and the descendants it reaped, i.e. its ExifTool processes; see _LAUNCHER). ``prefix``: a
+    command that runs the script (e.g. setpriv)."""
     out_path, err_path = tmp_path / "run_stdout.txt", tmp_path / "run_stderr.txt"
     env = dict(os.environ, PYTHONIOENCODING="utf-8")
     started = time.monotonic()
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        proc = subprocess.Popen([*prefix, *script_cmd(script, *args)], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                cwd=str(PROJECT_DIR), env=env, preexec_fn=preexec_fn)
-        deadline = started + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                proc.kill()
-                os.wait4(proc.pid, 0)
-                raise AssertionError(f"{script} did not finish in {timeout} s")
-            time.sleep(0.02)
+    report_r, report_w = os.pipe()
+    try:
+        with open(out_path, "wb") as out, open(err_path, "wb") as err:
+            proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(report_w), *prefix,
+                                     *script_cmd(script, *args)],
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=str(PROJECT_DIR), env=env,
+                                    preexec_fn=preexec_fn, pass_fds=(report_w,), start_new_session=True)
+            os.close(report_w)
+            report_w = -1
+            deadline = started + timeout
+            while True:
+                pid, _, _ = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.monotonic() > deadline:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    os.wait4(proc.pid, 0)
+                    raise AssertionError(f"{script} did not finish in {timeout} s")
+                time.sleep(0.02)
+        status, maxrss = (int(x) for x in os.read(report_r, 100).split())
+    finally:
+        os.close(report_r)
+        if report_w >= 0:
+            os.close(report_w)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return Run(proc.returncode, out_path.read_text("utf-8", "replace"), err_path.read_text("utf-8", "replace"),
-               usage.ru_maxrss / 1024, time.monotonic() - started)
+               maxrss / 1024, time.monotonic() - started)
 
 
 def summary_count(stdout: str, label: str) -> int:

@@ -183,3 +183,13 @@ def test_txt_sidecar_names_follow_a1111_unless_two_images_share_a_name(tmp_path)
     assert parse_infotext((root / "b.txt").read_text(encoding="utf-8")).seed == 2**40
     again = run_script("parameter_statistic_DB.py", "export-sidecars", "--format", "txt", "--db", str(database))
     assert "already there (kept; --force replaces): 3" in again.stdout
+
+
+def test_the_menu_asks_for_the_sidecar_format(sample_db, tmp_path):
+    out = tmp_path / "menu"
+    r = run_script("parameter_statistic_DB.py", "--db", str(sample_db), input=f"10\n\n{out}\ntxt\nyes\n0\n")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Sidecar files (A1111 infotext, <image>.txt)" in r.stdout
+    written = list(out.rglob("*.txt"))
+    assert written and not list(out.rglob("*.json"))
+    assert all(parse_infotext(p.read_text(encoding="utf-8")) is not None for p in written)

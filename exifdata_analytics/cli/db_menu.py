@@ -110,7 +110,7 @@ OVERWRITE = Confirmation("{file} exists. Overwrite it? (yes/no):", declined="Not
 
 
 def ask_export(context: Context) -> Optional[dict]:
-    out = strip_quotes(ask("Export to which file (.csv, .json or .jsonl)?"))
+    out = strip_quotes(ask("Export to which file (.csv, .json, .jsonl or .parquet)?"))
     if not out:
         return None
     exporting.format_for(out)  # a file name of no known format fails before the next question
@@ -128,16 +128,21 @@ def ask_sidecars(context: Context) -> Optional[dict]:
     """The selection and the folder, then what a dry run would write, then whether to write it."""
     query = ask("Search selecting the images (Enter: all with generation data):")
     out_dir = strip_quotes(ask("Folder for the sidecars (Enter: beside each image):")) or None
+    fmt = ask("Format: json (<image>.json, every column) or txt (A1111 text, <image>.txt)? (Enter: json):").lower()
+    if fmt not in ("", *exporting.SIDECAR_FORMATS):
+        print(f"'{fmt}' is not a sidecar format; nothing written.")
+        return None
+    fmt = fmt or "json"
     con = maintenance.open_database(context.db)
     try:
-        dry = exporting.export_sidecars(con, query, out_dir=out_dir, dry_run=True)
+        dry = exporting.export_sidecars(con, query, out_dir=out_dir, dry_run=True, fmt=fmt)
     finally:
         con.close()
     print(format_sidecars(dry))
     if not (dry.written and WRITE_SIDECARS.granted(False, count=count_text(dry.written))):
         return None
     return {"query": query, "out_dir": out_dir, "force": False, "dry_run": False, "include_all": False,
-            "scope": "prompt"}
+            "scope": "prompt", "fmt": fmt}
 
 
 def ask_legacy_database(context: Context) -> Optional[dict]:

@@ -136,7 +136,7 @@ COMMANDS = (
                   arg("--no-formula-escape", action="store_true",
                       help="CSV: write text cells as they are (no ' before =, +, -, @: for programs, not spreadsheets)"),
                   SCOPE, SORT),
-            menu=MenuItem("9", "Export to CSV / JSON / JSONL", db_menu.ask_export)),
+            menu=MenuItem("9", "Export to CSV / JSON / JSONL / Parquet", db_menu.ask_export)),
     Command("export-sidecars", "write <image>.json (or with --format txt A1111's <image>.txt) beside each image "
                                "(or under --out DIR)",
             actions.do_sidecars,
@@ -151,7 +151,7 @@ COMMANDS = (
                   arg("--dry-run", action="store_true", help="count what would be written, write nothing"),
                   arg("--all", action="store_true", help="also images without generation data"),
                   SCOPE, SORT),
-            menu=MenuItem("10", "Write sidecar files (<image>.json)", db_menu.ask_sidecars)),
+            menu=MenuItem("10", "Write sidecar files (<image>.json or A1111 <image>.txt)", db_menu.ask_sidecars)),
     Command("prune", "remove rows whose file no longer exists (asks first unless --yes)",
             actions.do_prune,
             lambda a, _: {"dry_run": a.dry_run, "under": a.under, "progress": _progress(a), "force": a.force},

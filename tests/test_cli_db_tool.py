@@ -351,3 +351,19 @@ def test_tables_align_wide_characters_and_clip_long_cells():
     lines = table.splitlines()
     assert lines[2] == "猫の絵       5"  # CJK characters take two columns each
     assert lines[3] == "aaaaaaaaa…  12"
+
+
+def test_search_paths_for_scripts_and_notes_on_stderr(capsys, config_path, indexed):
+    images, dbp = indexed
+    code, out, err = run(capsys, config_path, "search", "--paths", "--db", str(dbp), "a", "OR")
+    everything = run(capsys, config_path, "search", "--all", "--json", "--db", str(dbp), "a")[1]
+    expected = [h["path"] for h in json.loads(everything)["hits"]]
+    assert code == 0 and out.splitlines() == expected and len(expected) > 1  # every match: no limit of 50
+    assert "Note:" in err and "Note:" not in out
+    code, out, _ = run(capsys, config_path, "search", "--paths", "-0", "--limit", "1", "--db", str(dbp), "a")
+    assert code == 0 and out == expected[0] + "\0"
+    code, out, err = run(capsys, config_path, "search", "--db", str(dbp), "a", "OR")
+    assert code == 0 and "Note:" in err and "Note:" not in out and "images match" in out
+    for bad in (["-0"], ["--paths", "--json"]):
+        code, _, err = run(capsys, config_path, "search", *bad, "--db", str(dbp), "a")
+        assert code == 2 and err.startswith("error:")

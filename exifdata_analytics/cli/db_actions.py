@@ -68,7 +68,9 @@ def show_stats(db_path: Path, as_json: bool = False) -> int:
 
 
 def show_search(db_path: Path, query: str, limit: Optional[int], as_json: bool, sort: str = "path",
-                scope: str = "prompt") -> int:
+                scope: str = "prompt", paths: bool = False, null: bool = False) -> int:
+    if paths:
+        return _print_paths(db_path, query, limit, sort, scope, "\0" if null else "\n")
     if limit is None:
         return _stream_search(db_path, query, as_json, sort, scope)
     result = maintenance.search_metadata(db_path, query, limit=limit, sort=sort, scope=scope)
@@ -78,8 +80,8 @@ def show_search(db_path: Path, query: str, limit: Optional[int], as_json: bool, 
         _print_json({"query": result.query, "total": result.total, "limit": result.limit,
                      "notes": list(result.notes), "hits": [dataclasses.asdict(h) for h in result.hits]})
         return EXIT_OK
-    for note in result.notes:
-        print(f"Note: {note}")
+    for note in result.notes:  # on standard error: standard output stays the result
+        print(f"Note: {note}", file=sys.stderr)
     print(search_summary(result))
     if result.hits:
         print(format_hits(result.hits))
@@ -106,11 +108,32 @@ def _stream_search(db_path: Path, query: str, as_json: bool, sort: str, scope: s
                 _stream_json(head, hits)
             else:
                 for note in head.notes:
-                    print(f"Note: {note}")
+                    print(f"Note: {note}", file=sys.stderr)
                 print(search_summary(head, shown=head.total))
                 width = terminal_width()
                 while page := [_shown_part(hit, width) for hit in islice(hits, _PAGE)]:
                     print(format_hits(page, width))
+        finally:
+            hits.close()
+    finally:
+        con.close()
+    return EXIT_OK
+
+
+def _print_paths(db_path: Path, query: str, limit: Optional[int], sort: str, scope: str, end: str) -> int:
+    """``search --paths``: the matching paths alone, each ended by ``end``, streamed; notes on
+    standard error."""
+    compiled = compile_query(query, scope)
+    for note in compiled.notes:
+        print(f"Note: {note}", file=sys.stderr)
+    con = maintenance.open_database(db_path)
+    try:
+        hits = iter_hits(con, compiled, sort=sort)
+        try:
+            out = sys.stdout
+            for hit in islice(hits, limit):
+                out.write(hit.path + end)
+            out.flush()
         finally:
             hits.close()
     finally:

@@ -68,8 +68,13 @@ def _as_json(args: argparse.Namespace, context: Context) -> dict:
 def _search_args(args: argparse.Namespace, context: Context) -> dict:
     if args.limit is not None and args.limit < 0:
         raise UsageError("--limit must be 0 or more")
-    return {"query": args.query_text, "limit": None if args.all else args.limit, "as_json": args.json,
-            "sort": args.sort, "scope": args.scope}
+    if args.null and not args.paths:
+        raise UsageError("-0/--null goes with --paths")
+    if args.paths and args.json:
+        raise UsageError("--paths and --json are two outputs: choose one")
+    limit = args.limit if args.limit is not None else (None if args.paths else 50)
+    return {"query": args.query_text, "limit": None if args.all else limit, "as_json": args.json,
+            "sort": args.sort, "scope": args.scope, "paths": args.paths, "null": args.null}
 
 
 def _legacy_args(args: argparse.Namespace, context: Context) -> dict:
@@ -116,9 +121,13 @@ COMMANDS = (
     Command("search", "search prompts and parameters; " + SEARCH_HELP,
             actions.show_search, _search_args,
             args=(_query("the search (quote it for the shell)"),
-                  arg("--limit", type=_count, default=50, metavar="N",
-                      help="rows to show (default 50; 0: count only)"),
+                  arg("--limit", type=_count, metavar="N",
+                      help="rows to show (default 50, with --paths all; 0: count only)"),
                   arg("--all", action="store_true", help="show every match"),
+                  arg("--paths", action="store_true",
+                      help="print only the matching files' paths, one per line (for xargs and scripts)"),
+                  arg("-0", "--null", action="store_true", help="with --paths: end each path with NUL, not a "
+                                                                "line break (xargs -0; names with line breaks)"),
                   JSON, SCOPE, SORT),
             menu=MenuItem("2", "Search", db_menu.ask_search)),
     Command("export", "write the images a search selects to FILE (.csv, .json, .jsonl or .parquet; "

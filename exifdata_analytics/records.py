@@ -188,9 +188,15 @@ class StatusTally:
             self.errors += 1
 
     def add_records(self, records) -> None:
-        """Count ``(ImageRecord, resources)`` pairs as a batch returns them."""
+        """Count ``(ImageRecord, resources)`` pairs as a batch returns them; each file that could
+        not be read or understood gets a line in the log with its reason (the run's summary
+        points there)."""
         for record, _ in records:
             self.add(record.parse_status, record.generator)
+            if record.parse_status == STATUS_UNPARSED:
+                logger.info("not recognised: %s: %s", record.path, record.error or "(no reason recorded)")
+            elif record.parse_status not in (STATUS_OK, STATUS_NO_METADATA):
+                logger.warning("failed: %s: %s", record.path, record.error or "(no reason recorded)")
 
     def by_generator(self) -> tuple[tuple[str, int], ...]:
         """Most images first, then by name."""

@@ -182,3 +182,29 @@ def _parent_is(pid: str, parent: int) -> bool:
             return int(fh.read().rsplit(")", 1)[1].split()[1]) == parent
     except (OSError, ValueError, IndexError):
         return False
+
+
+def test_the_log_named_in_the_summary_has_a_line_for_each_file_not_understood(tmp_path, db_path, config_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    write_png(images / "ok.png", {"parameters": a1111_infotext("a cat", "", {"Steps": 20, "Seed": 1})})
+    write_png(images / "odd.png", {"Description": "Steps: 20, weird stuff"})
+    done = run_script("DB_filler.py", str(images), "-y", "--db", str(db_path), "--config", str(config_path),
+                      "--no-progress")
+    assert done.returncode == 0, done.stderr
+    log_path = done.stdout.split("Details of skipped and failed files: ")[1].split("\n")[0]
+    log = Path(log_path).read_text(encoding="utf-8")
+    assert f"not recognised: {images / 'odd.png'}: no known generation format" in log
+    assert "ok.png" not in log
+
+
+def test_each_failed_record_is_logged_with_its_reason(caplog):
+    from exifdata_analytics.records import StatusTally
+    from tests.test_analysis import record
+
+    tally = StatusTally()
+    with caplog.at_level("INFO", logger="exifdata_analytics.records"):
+        tally.add_records([(record("/a/ok.png"), ()), (record("/a/bad.png", parse_status="error", error="boom"), ()),
+                           (record("/a/none.png", parse_status="no_metadata"), ())])
+    assert (tally.ok, tally.errors, tally.no_metadata) == (1, 1, 1)
+    assert [r.getMessage() for r in caplog.records] == ["failed: /a/bad.png: boom"]

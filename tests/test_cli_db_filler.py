@@ -52,6 +52,36 @@ def test_answering_no_to_subfolders_and_a_quoted_path(folder, db_path, config_pa
     assert len(rows(db_path)) == 2
 
 
+def test_a_mistyped_folder_at_the_prompt_is_asked_again(folder, db_path, config_path, tmp_path):
+    (tmp_path / "a_file.txt").write_text("x", encoding="utf-8")
+    out = run_script("DB_filler.py", "--db", str(db_path), "--config", str(config_path), "--no-progress",
+                     input=f"{tmp_path / 'imgz'}\n{tmp_path / 'a_file.txt'}\n{folder}\nyes\n")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("Enter the directory to update the database with:") == 3
+    assert f"Folder not found: {tmp_path / 'imgz'}" in out.stdout
+    assert f"Not a folder: {tmp_path / 'a_file.txt'}" in out.stdout
+    assert len(rows(db_path)) == 3
+
+
+def test_three_wrong_folders_end_with_a_usage_error_and_write_nothing(db_path, config_path, tmp_path):
+    out = run_script("DB_filler.py", "--db", str(db_path), "--config", str(config_path), "--no-progress",
+                     input="/no/such/a\n\n/no/such/b\n")
+    assert out.returncode == 2
+    assert "Please enter a folder." in out.stdout and "existing folder" in out.stderr
+    assert not db_path.exists()
+
+
+def test_nothing_to_do_draws_no_progress_bar(folder, db_path, config_path):
+    from exifdata_analytics.cli.common import ProgressBar
+
+    bar = ProgressBar(enabled=True, desc="Processing images")
+    bar(0, 0)
+    assert bar.bar is None  # an empty bar is not drawn
+    bar(0, 3)
+    assert bar.bar is not None
+    bar.close()
+
+
 def test_end_of_input_at_a_prompt_is_a_usage_error(db_path, config_path):
     out = run_script("DB_filler.py", "--db", str(db_path), "--config", str(config_path), input="")
     assert out.returncode == 2
@@ -208,3 +238,20 @@ def test_each_failed_record_is_logged_with_its_reason(caplog):
                            (record("/a/none.png", parse_status="no_metadata"), ())])
     assert (tally.ok, tally.errors, tally.no_metadata) == (1, 1, 1)
     assert [r.getMessage() for r in caplog.records] == ["failed: /a/bad.png: boom"]
+
+
+def test_an_interrupted_force_run_says_that_running_it_again_starts_over(tmp_path, config_path):
+    root = tmp_path / "many"
+    _many_images(root, N_MANY)
+    db = tmp_path / "force.db"
+    args = [sys.executable, str(PROJECT_DIR / "DB_filler.py"), str(root), "-y", "--db", str(db), "--force",
+            "--config", str(config_path), "--batch-size", "5", "--workers", "1", "--no-progress"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if _wait_for_rows(db, proc, 10) < 0:
+        proc.kill()
+        pytest.skip("the run finished before it could be interrupted")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "running the same command again starts over" in err
+    assert "Run the same command again to resume" not in err

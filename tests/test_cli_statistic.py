@@ -101,6 +101,21 @@ def test_keyword_file_prompt_asks_again_for_a_missing_file(cli, small_db, tmp_pa
                       "Keyword: unicorn\nCount: 0\nTop Models: (none)\nTop Samplers: (none)\n")
 
 
+def test_the_interactive_run_offers_the_html_report(cli, small_db, tmp_path):
+    code, out, _ = cli("--db", str(small_db), "--out", str(tmp_path / "yes"), "--no-plots",
+                       answers="1\ncat\n\n\nyes\n")
+    assert code == 0
+    assert "Also write the HTML report, report.html?" in out
+    assert (tmp_path / "yes" / "report.html").is_file() and "HTML report:" in out
+    # no, or the end of the piped answers, or an answer given as flags: no report.html
+    for name, answers, flags in (("no", "1\ncat\n\n\nno\n", ()), ("eof", "1\ncat\n\n\n", ()),
+                                 ("flags", "1\ncat\n\n", ("--top-samplers", "3"))):
+        code, out, _ = cli("--db", str(small_db), "--out", str(tmp_path / name), "--no-plots", *flags, answers=answers)
+        assert code == 0, name
+        assert not (tmp_path / name / "report.html").exists(), name
+        assert ("Also write the HTML report" in out) == (name != "flags"), name
+
+
 def test_end_of_input_at_a_prompt_is_a_usage_error(cli, small_db):
     code, _, err = cli("--db", str(small_db), "--no-plots", answers="1\n")
     assert code == 2

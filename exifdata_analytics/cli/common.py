@@ -74,6 +74,18 @@ def ask_yes_no(question: str, default: bool = False, attempts: int = 3) -> bool:
     raise UsageError(f"no valid answer to {question!r}")
 
 
+def ask_until(question: str, accept: Callable[[str], object], problem: str, attempts: int = 3):
+    """Ask up to ``attempts`` times; ``accept`` returns the value or raises ValueError, whose text
+    (else ``problem``) is shown before the question is asked again."""
+    for _ in range(attempts):
+        answer = ask(question)
+        try:
+            return accept(answer)
+        except ValueError as exc:
+            print(str(exc) or problem)
+    raise UsageError(f"no valid answer to {question!r}: {problem}")
+
+
 def strip_quotes(text: str) -> str:
     """Paths pasted from a file manager often come quoted."""
     text = text.strip()
@@ -139,6 +151,8 @@ class ProgressBar:
         if not self.enabled:
             return
         if self.bar is None:
+            if total == 0:  # nothing to do: no empty bar
+                return
             from tqdm import tqdm
 
             # disable=None: no bar when stderr is not a terminal (logs, CI)

@@ -10,14 +10,18 @@ from typing import Optional, Sequence
 from ..config import Settings
 from ..filler import FillInterrupted, FillOptions, FillSummary, fill, max_workers
 from ..reparse import ReparseSummary, reparse
-from .common import (EXIT_INTERRUPTED, EXIT_OK, ProgressBar, UsageError, add_version, ask, ask_yes_no, common_options,
-                     progress_option, run_main, strip_quotes)
+from .common import (EXIT_INTERRUPTED, EXIT_OK, ProgressBar, UsageError, add_version, ask_until, ask_yes_no,
+                     common_options, progress_option, run_main, strip_quotes)
 
 logger = logging.getLogger(__name__)
 
 LOG_NAME = "DB_filler_LOG.txt"
 PROMPT_DIR = "Enter the directory to update the database with:"
 PROMPT_RECURSIVE = "Include subfolders? (yes/no):"
+# --force reads every file again, so running it again starts over; without it, the files not yet
+# read again keep their earlier rows (unchanged files are skipped), which is what resuming means here
+RESUME_AFTER_FORCE = ("With --force every file is read again, so running the same command again starts over; "
+                      "without --force only new and changed files are read and the others keep their rows.")
 
 
 SCRIPT = "DB_filler.py"
@@ -112,6 +116,17 @@ def format_reparse(s: ReparseSummary, db_path: Path) -> str:
     ])
 
 
+def _existing_folder(answer: str) -> str:
+    """A typed folder that exists, else ValueError with what is wrong (the question is asked again)."""
+    folder = strip_quotes(answer)
+    if not folder:
+        raise ValueError("Please enter a folder.")
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        raise ValueError(f"{'Not a folder' if path.exists() else 'Folder not found'}: {path}")
+    return str(path)
+
+
 def _resolve_target(args: argparse.Namespace) -> tuple[Optional[str], bool]:
     """DIR and recursion from the arguments, or from the original's two questions."""
     if args.dir is not None:
@@ -120,9 +135,7 @@ def _resolve_target(args: argparse.Namespace) -> tuple[Optional[str], bool]:
         return None, args.recursive
     if args.yes:
         raise UsageError("DIR is required with --yes (e.g. DB_filler.py ./images -r -y)")
-    folder = strip_quotes(ask(PROMPT_DIR))
-    if not folder:
-        raise UsageError("no directory given")
+    folder = ask_until(PROMPT_DIR, _existing_folder, "give the path of an existing folder")
     recursive = args.recursive or ask_yes_no(PROMPT_RECURSIVE)
     return folder, recursive
 
@@ -152,7 +165,7 @@ def _run(args: argparse.Namespace, settings: Settings, log_path: Optional[Path])
             bar.close()
             print(format_summary(stop.summary, recursive, db_path, log_path, args.prune))
             print(f"Interrupted: the {_n(stop.summary.processed)} files finished so far are stored. "
-                  "Run the same command again to resume.", file=sys.stderr)
+                  + (RESUME_AFTER_FORCE if args.force else "Run the same command again to resume."), file=sys.stderr)
             return EXIT_INTERRUPTED
     finally:
         bar.close()

@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Optional, Sequence
 
 from typing import TYPE_CHECKING
 
@@ -22,7 +22,8 @@ from .. import db
 from ..config import HOME_DIR, Settings
 from ..errors import DatabaseError, InputError
 from ..scan import normalize_path
-from .common import EXIT_OK, UsageError, add_version, ask, common_options, run_main, strip_quotes
+from .common import (EXIT_OK, EndOfInput, UsageError, add_version, ask, ask_until, ask_yes_no, common_options,
+                     run_main, strip_quotes)
 
 # pandas, scikit-learn and matplotlib (analysis, plots, reports) are imported inside _run,
 # after the helper process has started: both processes then import at the same time
@@ -35,7 +36,6 @@ LOG_NAME = "parameter_statistics_LOG.txt"
 DEFAULT_KEYWORDS_FILE = HOME_DIR / "keywords.txt"
 DEFAULT_OUT_DIR = HOME_DIR / "output_plots"
 DEFAULT_TOP = 3
-ATTEMPTS = 3
 
 PROMPT_DB = "Enter the path to the database file (press Enter to use the default '{name}'):"
 PROMPT_KEYWORD_SOURCE = ("Enter '1' to input keywords manually or '2' to load from a file "
@@ -44,6 +44,7 @@ PROMPT_KEYWORDS = "Enter keywords (comma-separated):"
 PROMPT_KEYWORD_FILE = "Enter the path to the keyword file:"
 PROMPT_TOP_MODELS = "Enter the number of top models to display (default is 3):"
 PROMPT_TOP_SAMPLERS = "Enter the number of top samplers to display (default is 3):"
+PROMPT_HTML = "Also write the HTML report, report.html? (yes/no, default no):"
 
 # outputs that only some runs produce: removed when this run does not (and an earlier run of
 # ours wrote them: reports.files.replace_outputs), so that a folder never mixes this run's
@@ -148,17 +149,6 @@ def build_parser(prog: str = SCRIPT) -> argparse.ArgumentParser:
 
 # -- interactive answers ------------------------------------------------------------------------
 
-def _ask_until(question: str, accept: Callable[[str], object], problem: str):
-    """Ask up to ATTEMPTS times; ``accept`` returns the value or raises ValueError."""
-    for _ in range(ATTEMPTS):
-        answer = ask(question)
-        try:
-            return accept(answer)
-        except ValueError as exc:
-            print(str(exc) or problem)
-    raise UsageError(f"no valid answer to {question!r}: {problem}")
-
-
 def _existing_file(text: str, what: str) -> Path:
     path = Path(strip_quotes(text)).expanduser()
     if not path.is_file():
@@ -177,7 +167,7 @@ def _resolve_db(args: argparse.Namespace, settings: Settings) -> Path:
             return settings.db_path
         return _existing_file(answer, "Database file")
 
-    return _ask_until(PROMPT_DB.format(name=settings.db_path.name), accept,
+    return ask_until(PROMPT_DB.format(name=settings.db_path.name), accept,
                       "give an existing database file, or press Enter for the default")
 
 
@@ -225,12 +215,20 @@ def _resolve_keywords(args: argparse.Namespace, notes: list[str]) -> tuple[tuple
     if choice == "1":
         return parse_keywords(ask(PROMPT_KEYWORDS)), "your answer"
     if choice == "2":
-        path = _ask_until(PROMPT_KEYWORD_FILE, lambda a: _existing_file(a, "Keyword file"),
+        path = ask_until(PROMPT_KEYWORD_FILE, lambda a: _existing_file(a, "Keyword file"),
                           "give an existing keyword file")
         return read_keyword_file(path), str(path)
     if choice:
         print("Invalid option. Using default keywords.")
     return _default_keywords(notes), DEFAULT_KEYWORDS_FILE.name
+
+
+def _wants_html() -> bool:
+    """The question the original never asked, after its own: the end of piped answers means no."""
+    try:
+        return ask_yes_no(PROMPT_HTML)
+    except EndOfInput:
+        return False
 
 
 def _top_n(value: Optional[int], yes: bool, question: str) -> int:
@@ -250,7 +248,7 @@ def _top_n(value: Optional[int], yes: bool, question: str) -> int:
             raise ValueError("Please enter a number of at least 1.")
         return n
 
-    return _ask_until(question, accept, "a whole number of at least 1")
+    return ask_until(question, accept, "a whole number of at least 1")
 
 
 def _filters(args: argparse.Namespace) -> Filters:
@@ -405,7 +403,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         label_by = _label_by(args)  # a bad --label-by fails before any question
         keywords, keyword_source = _resolve_keywords(args, notes)
         top_models = _top_n(args.top_models, args.yes, PROMPT_TOP_MODELS)
+        offer_html = args.top_samplers is None and not args.yes and not args.html
         top_samplers = _top_n(args.top_samplers, args.yes, PROMPT_TOP_SAMPLERS)
+        want_html = args.html or (offer_html and _wants_html())
         out_dir = Path(strip_quotes(args.out)).expanduser() if args.out else DEFAULT_OUT_DIR
         options = AnalysisOptions(keywords=keywords, top_models=top_models, top_samplers=top_samplers,
                                   filters=_filters(args), dedupe=not args.no_dedupe, compare=_compare(args),
@@ -421,7 +421,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             computed = time.perf_counter()
             reports = write_text_reports(analysis, out_dir)
             plots = {} if args.no_plots else write_plots(analysis, out_dir, executor=helper)
-            html = write_html_report(analysis, plots, out_dir) if args.html else None
+            html = write_html_report(analysis, plots, out_dir) if want_html else None
             data = write_json_report(analysis, out_dir) if args.json else None
         finished_ok = True
     finally:

@@ -25,7 +25,7 @@ from .exiftool import ExifToolPool, FileTags, MetadataReader
 from .moves import Move, MoveFinder
 from .records import StatusTally, build_record, sha256_of
 from .safe_files import FileTooLargeError, NotRegularFileError
-from .scan import FileEntry, ScanProblems, empty_root_message, iter_image_files, normalize_path
+from .scan import FileEntry, ScanProblems, empty_root_message, entries_of, iter_image_files, normalize_path
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ class FillOptions:
     prune: bool = False
     prune_empty_root: bool = False  # prune even when the folder holds no image file at all
     cross_filesystems: bool = False  # also enter folders on other file systems under root
+    only: Optional[frozenset[str]] = None  # just these files under root, no scan (watch mode's batches)
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,10 @@ def fill(options: FillOptions, progress: Optional[Progress] = None,
     if not os.path.isdir(root):
         raise InputError(f"'{options.root}' does not exist or is not a folder; check the path")
     problems = ScanProblems()
-    entries = list(iter_image_files(root, options.recursive, problems, options.cross_filesystems))
+    if options.only is None:
+        entries = list(iter_image_files(root, options.recursive, problems, options.cross_filesystems))
+    else:
+        entries = entries_of(tuple(options.only), root, options.recursive, problems)
     logger.info("found %d image files under %s (recursive=%s)", len(entries), root, options.recursive)
 
     if options.dry_run:
@@ -211,6 +215,9 @@ def fill(options: FillOptions, progress: Optional[Progress] = None,
         con = db.connect(options.db_path)
         existing = db.file_states_under(con, root, options.recursive)
 
+    if options.only is not None:  # the rows of the named files only: one gone is a move's old name
+        named = {normalize_path(p) for p in options.only}
+        existing = {p: state for p, state in existing.items() if p in named}
     todo = [e for e in entries
             if options.force or existing.get(e.path) != (e.size, e.mtime_ns)]
     scanned = {e.path for e in entries}

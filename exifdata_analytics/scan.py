@@ -152,6 +152,32 @@ def iter_image_files(root: str, recursive: bool, problems: ScanProblems,
         stack.extend(reversed(subdirs))
 
 
+def entries_of(paths: Sequence[str], root: str, recursive: bool, problems: ScanProblems) -> list[FileEntry]:
+    """The image files among ``paths`` (watch mode's changed files) that the scan of ``root``
+    would yield: under the root (directly in it unless ``recursive``), with an image name that
+    is valid UTF-8, and a regular file now. A path that is gone is left out, silently (the
+    caller knows it from its event)."""
+    root = normalize_path(root)
+    out = []
+    for path in sorted(set(map(normalize_path, paths))):
+        if not is_image_name(path) or path == root or not is_within(path, root):
+            continue
+        if not recursive and os.path.dirname(path) != root:
+            continue
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            problems.bad_names.append(os.fsencode(path).decode("utf-8", "backslashreplace"))
+            continue
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode):
+            out.append(FileEntry(path, st.st_size, st.st_mtime_ns))
+    return out
+
+
 _LOOK_AT_MOST = 20_000  # entries looked at before a folder is taken to hold images
 
 

@@ -30,6 +30,7 @@ ALLOWED_IMPORTS = {
     "moves": {"db", "scan"},
     "filler": {"db", "errors", "exiftool", "moves", "records", "safe_files", "scan"},
     "reparse": {"db", "errors", "records", "scan"},
+    "watch": {"errors", "filler", "scan"},
     "search": {"db", "errors", "models", "names"},
     "coverage": {"models", "names"},
     "analysis": {"coverage", "db", "errors", "models", "parsers", "scan", "search"},

@@ -4,12 +4,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Optional, Sequence
 
 from ..config import Settings
 from ..filler import FillInterrupted, FillOptions, FillSummary, fill, max_workers
 from ..reparse import ReparseSummary, reparse
+from ..watch import Watcher, WatchBatch, WatchSummary
 from .common import (EXIT_INTERRUPTED, EXIT_OK, ProgressBar, UsageError, add_version, ask_until, ask_yes_no,
                      common_options, progress_option, run_main, strip_quotes)
 
@@ -49,6 +51,11 @@ def build_parser(prog: str = SCRIPT) -> argparse.ArgumentParser:
     p.add_argument("--reparse", action="store_true",
                    help="re-run the parsers over the stored ExifTool JSON, without ExifTool "
                         "(all rows, or those under DIR)")
+    p.add_argument("--watch", action="store_true",
+                   help="after the run, keep indexing new and changed files as they appear, until Ctrl-C")
+    p.add_argument("--poll", type=float, metavar="SECONDS",
+                   help="with --watch: look for changes every SECONDS instead of waiting for the system's "
+                        "file notifications (network drives; chosen by itself on NFS/SMB/sshfs)")
     return p
 
 
@@ -127,6 +134,32 @@ def _existing_folder(answer: str) -> str:
     return str(path)
 
 
+def format_watch_batch(batch: WatchBatch) -> str:
+    s = batch.summary
+    parts = [f"{_n(s.new)} new", f"{_n(s.updated)} updated"]
+    parts += [f"{_n(s.moved)} moved"] if s.moved else []
+    parts += [f"{_n(s.errors)} failed"] if s.errors else []
+    return (f"{datetime.now():%H:%M:%S} indexed {_n(s.processed)} files ({', '.join(parts)}; "
+            f"{_n(s.with_generation_data)} with generation data) in {s.elapsed:.1f} s")
+
+
+def format_watch_end(w: WatchSummary) -> str:
+    moved = f", {_n(w.moved)} moved" if w.moved else ""
+    failed = f", {_n(w.errors)} failed" if w.errors else ""
+    return (f"Stopped watching: {_n(w.new)} new and {_n(w.updated)} updated files{moved}{failed} "
+            f"in {_n(w.batches)} batches" + (" (the files of the last batch finished so far are stored)"
+                                             if w.interrupted_batch else "") + ".")
+
+
+def _check_watch(args: argparse.Namespace) -> None:
+    if args.poll is not None and not args.watch:
+        raise UsageError("--poll goes with --watch")
+    if args.poll is not None and not 0.1 <= args.poll <= 3600:
+        raise UsageError("--poll SECONDS must be between 0.1 and 3600")
+    if args.watch and (args.reparse or args.dry_run):
+        raise UsageError(f"--watch cannot go with {'--reparse' if args.reparse else '--dry-run'}")
+
+
 def _resolve_target(args: argparse.Namespace) -> tuple[Optional[str], bool]:
     """DIR and recursion from the arguments, or from the original's two questions."""
     if args.dir is not None:
@@ -148,6 +181,7 @@ def _run(args: argparse.Namespace, settings: Settings, log_path: Optional[Path])
               f"{max_workers()} (4 per CPU).", file=sys.stderr)
         workers = max_workers()
     batch_size = _positive(args.batch_size, "--batch-size") or settings.batch_size
+    _check_watch(args)
     folder, recursive = _resolve_target(args)
     bar = ProgressBar(enabled=not args.no_progress, desc="Re-parsing" if args.reparse else "Processing images")
     try:
@@ -160,6 +194,8 @@ def _run(args: argparse.Namespace, settings: Settings, log_path: Optional[Path])
                               batch_size=batch_size, force=args.force, dry_run=args.dry_run, prune=args.prune,
                               prune_empty_root=args.prune and args.force, cross_filesystems=args.cross_filesystems)
         try:
+            if args.watch:
+                return _fill_and_watch(options, args, bar, db_path, log_path)
             summary = fill(options, progress=bar)
         except FillInterrupted as stop:
             bar.close()
@@ -176,6 +212,27 @@ def _run(args: argparse.Namespace, settings: Settings, log_path: Optional[Path])
         print("Dry run: nothing was written.")
     else:
         print("Database update completed successfully.")
+    return EXIT_OK
+
+
+def _fill_and_watch(options: FillOptions, args: argparse.Namespace, bar: ProgressBar, db_path: Path,
+                    log_path: Optional[Path]) -> int:
+    """The normal run, then watch mode; Ctrl-C while watching is how it ends (exit 0)."""
+    with Watcher(options, poll_seconds=args.poll) as watcher:  # watching already: nothing written meanwhile is missed
+        if watcher.note:
+            print(f"Note: {watcher.note}.", file=sys.stderr)
+        summary = fill(options, progress=bar)
+        bar.close()
+        print(format_summary(summary, options.recursive, db_path, log_path, args.prune))
+        how = f"every {watcher.poll_seconds:g} s" if watcher.polling else "as files appear"
+        print(f"Watching {summary.root} for new and changed images ({how}); Ctrl-C stops.", flush=True)
+
+        def show(batch: WatchBatch) -> None:
+            if batch.changed:  # events for files that did not really change print nothing
+                print(format_watch_batch(batch), flush=True)
+
+        result = watcher.run(on_batch=show)
+    print(format_watch_end(result))
     return EXIT_OK
 
 

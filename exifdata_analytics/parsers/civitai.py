@@ -3,14 +3,23 @@
 cfgScale, sampler, steps, seed, width, height, clipSkip, baseModel, resources.
 
 Civitai's A1111-style infotext (``Civitai resources: […]``) is handled by the A1111 parser.
+
+The request often lacks what the graph beside it has (the schedule, the checkpoint, the size of
+the latent): the graph fills those gaps, and the request wins where both have a value. The graph
+names its checkpoint by an AIR (``urn:air:sdxl:checkpoint:civitai:MODEL@VERSION``), shown as
+``civitai:VERSION`` like the request's resources that have no name.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import re
 from typing import Any, Optional
 
 from .base import GenerationParams, Parser, Resource, Tags
+from .comfyui import fill_gaps, graph_params
+from .common import NotParsed
 from .tags import iter_tags
 
 logger = logging.getLogger(__name__)
@@ -62,8 +71,34 @@ def parse(tags: Tags) -> Optional[GenerationParams]:
                 continue
             extra = _extra_metadata(value)
             if extra is not None:
-                return _params(extra)
+                return fill_gaps(_params(extra), _graph_params(tags, extra), "graph")
     return None
+
+
+_AIR_RE = re.compile(r"^urn:air:[^:]+:[^:]+:civitai:\d+@(\d+)$")
+
+
+def civitai_name(name: Optional[str]) -> Optional[str]:
+    """An AIR of a Civitai model version as ``civitai:VERSION``; other names as they are."""
+    m = _AIR_RE.match(name or "")
+    return f"civitai:{m.group(1)}" if m else name
+
+
+def _graph_params(tags: Tags, extra: dict) -> Optional[GenerationParams]:
+    """What the ComfyUI graph beside the request says, or None (no graph, or no sampler in it:
+    an upscale-only graph). Its resources that the request lists (by version id) are left out,
+    so a LoRA the request names is not counted twice."""
+    try:
+        graph = graph_params(tags, generator="Civitai")
+    except NotParsed:
+        return None
+    if graph is None:
+        return None
+    listed = {f"civitai:{item.get('modelVersionId')}" for item in extra.get("resources") or []
+              if isinstance(item, dict) and item.get("modelVersionId") is not None}
+    resources = tuple(dataclasses.replace(r, name=civitai_name(r.name)) for r in graph.resources)
+    return dataclasses.replace(graph, model=civitai_name(graph.model),
+                               resources=tuple(r for r in resources if r.name not in listed))
 
 
 def _params(extra: dict) -> GenerationParams:

@@ -73,3 +73,38 @@ def test_property_mutated_request_never_crashes_the_parser(data):
     doc = dict(DOC, sui_image_params=request, sui_models=data.draw(_json))
     outcome = parse_tags({"PNG:Parameters": json.dumps(doc), "PNG:Prompt": json.dumps(data.draw(_json))})
     assert outcome.status != STATUS_ERROR, outcome.error
+
+
+def test_trailing_commas_and_numbers_as_strings_through_the_real_filler(tmp_path):
+    """SwarmUI has written JSON that json.loads refuses: commas before '}' and ']', numbers
+    as strings. A real PNG, read by ExifTool, still gives every field; a comma inside a
+    string stays."""
+    text = ('{\n  "sui_image_params": {\n    "prompt": "a harbor, {at,} dawn,]",\n    "negativeprompt": "blurry",\n'
+            '    "model": "juggernautXL_v9",\n    "seed": "733776228",\n    "steps": "20",\n    "cfgscale": "6.5",\n'
+            '    "width": "832",\n    "height": "1216",\n    "sampler": "dpmpp_2m",\n    "scheduler": "karras",\n'
+            '    "loras": ["add_detail", "film_grain",],\n    "loraweights": ["0.6", "0.3",],\n  },\n'
+            '  "sui_models": [{"name": "juggernautXL_v9.safetensors", "param": "model", "hash": "0xab",},],\n}')
+    root = tmp_path / "imgs"
+    root.mkdir()
+    write_png(root / "swarm.png", {"parameters": text})
+    db = tmp_path / "s.db"
+    fill(FillOptions(root=str(root), recursive=False, db_path=db, workers=1))
+    row = row_by_name(db, "swarm.png")
+    assert (row["generator"], row["prompt"], row["seed"], row["steps"], row["cfg_scale"], row["width"], row["height"],
+            row["sampler"], row["scheduler"], row["model"], row["model_hash"]) == (
+        "SwarmUI", "a harbor, {at,} dawn,]", 733776228, 20, 6.5, 832, 1216, "dpmpp_2m", "karras", "juggernautXL_v9",
+        "0xab")
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(alphabet=',]}"\\ a{['),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                       max_size=4), max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_removing_trailing_commas_leaves_valid_json_as_it_was(value):
+    from exifdata_analytics.parsers.common import without_trailing_commas
+
+    for text in (json.dumps(value), json.dumps(value, indent=1)):
+        assert json.loads(without_trailing_commas(text)) == value

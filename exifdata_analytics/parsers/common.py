@@ -50,8 +50,9 @@ def clean_text(value: Any) -> Optional[str]:
 
 
 def load_json(value: Any) -> Any:
-    """JSON from a tag value, or None. Accepts NaN/Infinity (ComfyUI writes them), a UTF-8 BOM
-    and UserComment markers; refuses absurdly large inputs."""
+    """JSON from a tag value, or None. Accepts NaN/Infinity (ComfyUI writes them), a UTF-8 BOM,
+    UserComment markers and trailing commas (SwarmUI has written ``{"a": 1,}``); refuses
+    absurdly large inputs."""
     text = clean_text(value)
     if not text:
         return None
@@ -61,7 +62,42 @@ def load_json(value: Any) -> Any:
     try:
         return json.loads(text)
     except (ValueError, RecursionError):
+        pass
+    repaired = without_trailing_commas(text)
+    if repaired == text:
         return None
+    try:
+        return json.loads(repaired)
+    except (ValueError, RecursionError):
+        return None
+
+
+def without_trailing_commas(text: str) -> str:
+    """``text`` with every comma that stands (blanks aside) right before a closing '}' or ']'
+    removed, outside strings. One pass, linear in the text."""
+    out: list[str] = []
+    pending = -1  # index in out of a comma that may turn out to be trailing
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            out.append(ch)
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+            continue
+        if ch in "}]" and pending >= 0:
+            out[pending] = ""
+        if ch not in " \t\r\n":
+            pending = -1
+        if ch == '"':
+            in_string = True
+        elif ch == ",":
+            pending = len(out)
+        out.append(ch)
+    return "".join(out)
 
 
 def json_object(value: Any) -> Optional[dict]:

@@ -578,3 +578,26 @@ def test_peer_corpus_a1111_family_field_match_rate():
                 misses.append((entry["file"], field, expected[field], row.get(field)))
     assert total >= 200
     assert hit / total >= 0.98, misses
+
+
+SAVE_IMAGE_WITH_METADATA = (  # nkchocoai/ComfyUI-SaveImageWithMetaData's text: no Version key
+    "a lighthouse at night\nNegative prompt: blurry\n"
+    "Steps: 28, Sampler: dpmpp_2m_sde_gpu_karras, CFG Scale: 6.5, Seed: 42, Size: 832x1216, "
+    "Model: ponyDiffusionV6XL, Model hash: 67ab2fd8ec, Lora_0 Model name: add_detail.safetensors, "
+    "Lora_0 Model hash: 7c6bad76eb, Lora_0 Strength model: 0.6, Lora_0 Strength clip: 0.6, "
+    'Hashes: {"model": "67ab2fd8ec", "lora:add_detail": "7c6bad76eb"}')
+
+
+def test_comfyui_save_nodes_without_a_version_are_comfyui_not_a1111():
+    assert params_of(SAVE_IMAGE_WITH_METADATA).generator == "ComfyUI"
+    # either fingerprint alone: a sampler in ComfyUI's spelling, or the Lora_N keys
+    assert params_of("cat\nSteps: 20, Sampler: euler_ancestral, CFG scale: 7, Seed: 1").generator \
+        == "ComfyUI"
+    assert params_of("cat\nSteps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, "
+                     "Lora_0 Model name: x.safetensors").generator == "ComfyUI"
+    # A1111's own spellings, with or without a Version, stay A1111
+    for sampler in ("Euler a", "DPM++ 2M Karras", "DPM++ SDE", "UniPC", "euler"):
+        text = f"cat\nSteps: 20, Sampler: {sampler}, CFG scale: 7, Seed: 1"
+        assert params_of(text).generator == "A1111", sampler
+    assert params_of("cat\nSteps: 20, Sampler: dpmpp_2m, CFG scale: 7, Seed: 1, Version: v1.10.1").generator \
+        == "A1111"

@@ -300,11 +300,17 @@ def _build(prompt: str, negative: Optional[str], pairs: list[tuple[str, Any]]) -
 #       'Fooocus …'                            -> Fooocus (its A1111 metadata scheme)
 #  4. SD.Next-only keys without 'App' (older SD.Next): Pipeline, Operations, LoRA networks,
 #     Sampler sigma.
-#  5. otherwise A1111.
+#  5. ComfyUI save nodes that write no Version (SaveImageWithMetaData and its forks): their
+#     'Lora_0 Model name' / 'Embedding_0 name' keys, or a sampler in ComfyUI's own spelling
+#     (lower case with '_': 'euler_ancestral', 'dpmpp_2m_sde_gpu', 'euler_karras' with the
+#     schedule appended), which no A1111-family UI writes.
+#  6. otherwise A1111.
 _REFORGE_RE = re.compile(r"^f\d+(?:\.\d+)*v\d+[a-z]*-v\d", re.IGNORECASE)
 _EASY_REFORGE_RE = re.compile(r"^f\d+(?:\.\d+)*-v\d", re.IGNORECASE)
 _REFORGE_DEV_RE = re.compile(r"^f\d+(?:\.\d+)*[a-z]+-v\d", re.IGNORECASE)
 _SDNEXT_KEYS = ("pipeline", "operations", "lora networks", "sampler sigma")
+_COMFY_SAVER_KEY_RE = re.compile(r"^(?:lora|embedding)_\d+ (?:model )?name$")
+_COMFY_SAMPLER_RE = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)+$")
 
 
 def _generator(lower: dict[str, Any]) -> str:
@@ -337,4 +343,8 @@ def _generator(lower: dict[str, Any]) -> str:
         return app.strip()
     if any(k in lower for k in _SDNEXT_KEYS):
         return "SD.Next"
+    sampler = lower.get("sampler")
+    if (isinstance(sampler, str) and _COMFY_SAMPLER_RE.match(sampler.strip())) or any(
+            _COMFY_SAVER_KEY_RE.match(k) for k in lower):
+        return "ComfyUI"
     return "A1111"

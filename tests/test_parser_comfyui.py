@@ -543,3 +543,28 @@ def test_property_random_workflow_structures_never_crash_the_parser(nodes, links
              for i, n in enumerate(nodes)]
     outcome = parse_tags({"PNG:Workflow": json.dumps({"nodes": nodes, "links": links})})
     assert outcome.status != STATUS_ERROR, outcome.error
+
+
+EFFICIENT_SDXL = {  # efficiency-nodes-comfyui: Eff. Loader SDXL -> KSampler SDXL (Eff.), prompts inside sdxl_tuple
+    "1": {"class_type": "Eff. Loader SDXL", "inputs": {
+        "base_ckpt_name": "sd_xl_base_1.0.safetensors", "base_clip_skip": -2,
+        "refiner_ckpt_name": "sd_xl_refiner_1.0.safetensors", "refiner_clip_skip": -2, "positive_ascore": 6,
+        "negative_ascore": 2, "vae_name": "Baked VAE", "positive": "a castle on a hill", "negative": "blurry",
+        "token_normalization": "none", "weight_interpretation": "comfy", "empty_latent_width": 896,
+        "empty_latent_height": 1152, "batch_size": 1}},
+    "2": {"class_type": "KSampler SDXL (Eff.)", "inputs": {
+        "sdxl_tuple": ["1", 0], "noise_seed": 1234, "steps": 30, "cfg": 7, "sampler_name": "dpmpp_2m",
+        "scheduler": "karras", "latent_image": ["1", 1], "start_at_step": 0, "refine_at_step": 24,
+        "preview_method": "auto", "vae_decode": "true", "optional_vae": ["1", 2]}},
+    "3": {"class_type": "SaveImage", "inputs": {"filename_prefix": "ComfyUI", "images": ["2", 3]}},
+}
+
+
+def test_the_efficiency_nodes_sdxl_sampler_takes_model_and_prompts_from_its_tuple(tmp_path):
+    write_png(tmp_path / "eff.png", {"prompt": json.dumps(EFFICIENT_SDXL)})
+    fill(FillOptions(root=str(tmp_path), recursive=False, db_path=tmp_path / "e.db", workers=1))
+    (row,) = rows(tmp_path / "e.db")
+    assert row["parse_status"] == STATUS_OK, row["error"]
+    assert (row["prompt"], row["negative_prompt"], row["model"], row["steps"], row["seed"], row["sampler"],
+            row["scheduler"], row["cfg_scale"], row["width"], row["height"]) == (
+        "a castle on a hill", "blurry", "sd_xl_base_1.0.safetensors", 30, 1234, "dpmpp_2m", "karras", 7.0, 896, 1152)

@@ -95,6 +95,13 @@ def sampler_pass(values: Values, conditioning: Conditioning, nid: str) -> Sample
         positive_value = positive_value if positive_value is not None else p_inputs.get("positive")
         negative_value = negative_value if negative_value is not None else p_inputs.get("negative")
 
+    # efficiency nodes' KSampler SDXL (Eff.): model and both prompts come bundled from the loader
+    if link(graph, inputs.get("sdxl_tuple")) is not None:
+        bundle = inputs["sdxl_tuple"]
+        model_value = model_value if model_value is not None else bundle
+        positive_value = positive_value if positive_value is not None else bundle
+        negative_value = negative_value if negative_value is not None else bundle
+
     # SamplerCustom(Advanced): settings live in the nodes feeding noise/guider/sampler/sigmas
     noise = link(graph, inputs.get("noise"))
     if noise is not None and seed is None:

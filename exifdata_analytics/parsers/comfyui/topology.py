@@ -113,7 +113,8 @@ def is_sampler(graph: Graph, nid: str) -> bool:
     """A sampler is told by what it takes: steps or sigmas, conditioning, and a linked model."""
     inputs = graph[nid]["inputs"]
     has_run = "steps" in inputs or "sigmas" in inputs
-    has_cond = "positive" in inputs or "guider" in inputs or "basic_pipe" in inputs
+    # efficiency nodes' SDXL sampler takes its prompts inside the loader's sdxl_tuple
+    has_cond = any(k in inputs for k in ("positive", "guider", "basic_pipe", "sdxl_tuple"))
     # a model input tells a sampler from a save node that merely records sampler settings
     has_model = any(link(graph, inputs.get(k)) for k in ("model", "guider", "basic_pipe", "pipe", "sdxl_tuple"))
     return has_run and has_cond and has_model

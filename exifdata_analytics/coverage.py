@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
-from .models import STATUS_NO_METADATA, STATUS_OK, STATUSES
+from .models import STATUS_NO_METADATA, STATUS_OK, STATUSES, UNREAD_NODES_KEY
 from .names import canonical_sampler
 
 logger = logging.getLogger(__name__)
@@ -108,6 +108,32 @@ def unknown_spellings(con: sqlite3.Connection, where: str = "1", params: Sequenc
                  sorted(found.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1].casefold())))
 
 
+@dataclass(frozen=True)
+class UnreadNode:
+    """A ComfyUI node class that a traced setting or prompt was linked to but could not be read
+    from (an LLM's text, a custom node we do not know), with the images it cost."""
+
+    node_class: str
+    images: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def unread_nodes(con: sqlite3.Connection, where: str = "1", params: Sequence = ()) -> tuple[UnreadNode, ...]:
+    """The node classes the ComfyUI parser recorded as unread (``params["Unread nodes"]``),
+    most images first: the next gaps of the parser, seen from the user's own library."""
+    try:
+        found = con.execute(
+            "SELECT j.value, COUNT(*) FROM (SELECT params_json FROM images WHERE (" + where + ") AND "
+            f"instr(params_json, '\"{UNREAD_NODES_KEY}\"')) AS s, json_each(s.params_json, "
+            f"'$.\"{UNREAD_NODES_KEY}\"') AS j GROUP BY 1 ORDER BY 2 DESC, 1", list(params)).fetchall()
+    except sqlite3.Error as exc:  # a params_json that is not JSON (edited by hand): no list, no failure
+        logger.warning("unread ComfyUI nodes not counted: %s", exc)
+        return ()
+    return tuple(UnreadNode(str(cls), n) for cls, n in found)
+
+
 def _by_count(counts: dict[str, int]) -> list[str]:
     """Most images first, ties by name."""
     return [k for k, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold(), kv[0]))]
@@ -129,13 +155,15 @@ class CoverageTable:
     rows: tuple[CoverageRow, ...] = ()
     formats: tuple[str, ...] = ()
     unknown: tuple[UnknownSpelling, ...] = ()
+    unread: tuple[UnreadNode, ...] = ()
 
     @property
     def images(self) -> int:
         return sum(r.images for r in self.rows)
 
 
-def coverage_table(groups: Sequence[CoverageGroup], unknown: Sequence[UnknownSpelling] = ()) -> CoverageTable:
+def coverage_table(groups: Sequence[CoverageGroup], unknown: Sequence[UnknownSpelling] = (),
+                   unread: Sequence[UnreadNode] = ()) -> CoverageTable:
     """Files per generator and parse status (and container format), with how often each
     field was found: shows at a glance what the parsers do not understand yet."""
     if not groups:
@@ -156,7 +184,7 @@ def coverage_table(groups: Sequence[CoverageGroup], unknown: Sequence[UnknownSpe
                         tuple((field.label, n) for field, n in zip(COVERAGE_FIELDS, filled)))
             for (gen, status), (images, fmts, filled) in merged.items()]
     rows.sort(key=lambda r: (r.generator == "(none)", -r.images, r.generator.casefold(), r.status))
-    return CoverageTable(tuple(rows), formats_order, tuple(unknown))
+    return CoverageTable(tuple(rows), formats_order, tuple(unknown), tuple(unread))
 
 
 # -- the database's view: parameter_statistic_DB.py coverage ----------------------------------
@@ -200,6 +228,7 @@ class Coverage:
     generators: tuple[GeneratorCoverage, ...]  # most images first
     reasons: tuple[FailureReason, ...]  # most images first
     unknown: tuple[UnknownSpelling, ...] = ()  # sampler/schedule spellings the names tables lack
+    unread: tuple[UnreadNode, ...] = ()  # ComfyUI node classes traced values could not be read from
 
     @property
     def parsed(self) -> int:
@@ -209,7 +238,8 @@ class Coverage:
         return {"total": self.total, "statuses": dict(self.statuses),
                 "generators": [g.as_dict() for g in self.generators],
                 "reasons": [r.as_dict() for r in self.reasons],
-                "unknown_spellings": [u.as_dict() for u in self.unknown]}
+                "unknown_spellings": [u.as_dict() for u in self.unknown],
+                "unread_comfyui_nodes": [u.as_dict() for u in self.unread]}
 
 
 def failure_reason(error: Optional[str]) -> str:
@@ -263,4 +293,4 @@ def parse_coverage(con: sqlite3.Connection) -> Coverage:
     reasons = sorted((FailureReason(s, r, n, ex) for (s, r), (n, ex) in grouped.items()),
                      key=lambda f: (-f.images, f.status, f.reason))
     return Coverage(total=sum(n for _, n in statuses), statuses=tuple(statuses), generators=tuple(generators),
-                    reasons=tuple(reasons), unknown=unknown_spellings(con))
+                    reasons=tuple(reasons), unknown=unknown_spellings(con), unread=unread_nodes(con))

@@ -27,6 +27,10 @@ STATUS_UNPARSED = "unparsed"  # looks like generation data, but no parser unders
 STATUS_ERROR = "error"  # the file or its metadata could not be read (``error`` says why)
 STATUSES = (STATUS_OK, STATUS_NO_METADATA, STATUS_UNPARSED, STATUS_ERROR)
 
+# A key of params_json that the ComfyUI parser writes and coverage counts: the node classes that a
+# traced setting or prompt was linked to but could not be read from (the parser's next gaps).
+UNREAD_NODES_KEY = "Unread nodes"
+
 # created_source values: where created_at came from (``dates``), most trusted first
 CREATED_EMBEDDED = "embedded"  # EXIF/XMP/IPTC/PNG dates in the file
 CREATED_GENERATOR = "generator"  # a time the generation metadata records

@@ -67,3 +67,61 @@ def test_failure_reason_keeps_the_stable_part():
     assert failure_reason("cannot read file: [Errno 13] Permission denied: /data/x.png") == \
         "cannot read file: [Errno 13] Permission denied"
     assert failure_reason("ExifTool returned no data for this file") == "ExifTool returned no data for this file"
+
+
+def _graph_with(text_source: dict, seed_source: dict | None = None) -> dict:
+    """A KSampler graph whose positive text comes from ``text_source`` (node 20) and, when
+    given, whose seed comes from ``seed_source`` (node 40)."""
+    graph = {
+        "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "m.safetensors"}},
+        "20": text_source,
+        "30": {"class_type": "StringReplace", "inputs": {"string": ["20", 0], "find": "a", "replace": "b"}},
+        "6": {"class_type": "CLIPTextEncode", "inputs": {"text": ["30", 0], "clip": ["4", 1]}},
+        "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "bad", "clip": ["4", 1]}},
+        "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 512, "height": 512, "batch_size": 1}},
+        "3": {"class_type": "KSampler", "inputs": {
+            "seed": ["40", 0] if seed_source else 5, "steps": 20, "cfg": 7, "sampler_name": "euler",
+            "scheduler": "normal", "denoise": 1, "model": ["4", 0], "positive": ["6", 0], "negative": ["7", 0],
+            "latent_image": ["5", 0]}},
+        "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
+        "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "x", "images": ["8", 0]}},
+    }
+    if seed_source:
+        graph["40"] = seed_source
+    return graph
+
+
+def test_comfyui_nodes_that_could_not_be_read_are_listed_by_images(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT_DIR, rows
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    llm = {"class_type": "OllamaGenerate", "inputs": {"model": "llama3", "prompt": "make a prompt about owls"}}
+    odd_seed = {"class_type": "SeedMaker3000", "inputs": {"mode": "random", "salt": "x"}}
+    plain = {"class_type": "PrimitiveStringMultiline", "inputs": {"value": "a castle"}}
+    for name, graph in (("llm1.png", _graph_with(llm)), ("llm2.png", _graph_with(llm, odd_seed)),
+                        ("plain.png", _graph_with(plain))):
+        write_png(folder / name, [("prompt", json.dumps(graph))])
+    db_path = tmp_path / "u.db"
+    fill(FillOptions(root=str(folder), recursive=False, db_path=db_path, workers=1))
+    by_name = {Path(r["path"]).name: r for r in rows(db_path)}
+    # a language model's text is unknowable: no prompt, not its instruction
+    assert by_name["llm1.png"]["prompt"] is None and by_name["llm2.png"]["seed"] is None
+    assert by_name["plain.png"]["prompt"] == "b cbstle"  # StringReplace of a readable text still works
+    con = connect(db_path, readonly=True)
+    try:
+        cov = parse_coverage(con)
+    finally:
+        con.close()
+    assert [(u.node_class, u.images) for u in cov.unread] == [("OllamaGenerate", 2), ("SeedMaker3000", 1)]
+    # the coverage command shows them, and its JSON has them
+    done = subprocess.run([sys.executable, str(PROJECT_DIR / "parameter_statistic_DB.py"), "coverage", "--db",
+                           str(db_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "ComfyUI nodes whose values could not be read" in done.stdout
+    assert "OllamaGenerate" in done.stdout and "SeedMaker3000" in done.stdout
+    assert cov.as_dict()["unread_comfyui_nodes"][0] == {"node_class": "OllamaGenerate", "images": 2}

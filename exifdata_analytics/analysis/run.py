@@ -10,7 +10,7 @@ from concurrent.futures import BrokenExecutor, Executor, Future
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..coverage import CoverageTable, coverage_groups, coverage_table, unknown_spellings
+from ..coverage import CoverageTable, coverage_groups, coverage_table, unknown_spellings, unread_nodes
 from .breakdowns import Comparison, CrossTab, compare, crosstab
 from .camera import CameraStats, camera_stats
 from .co_use import CoUse, co_use
@@ -116,7 +116,8 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
         sampler_cfg=crosstab(frame, ("Sampler", "sampler"), ("CFG scale", "cfg_scale"), max_cols=12),
         trends=monthly_trends(frame),
         habits=weekday_hour(frame),
-        coverage=coverage_table(coverage_groups(con, *selected), unknown_spellings(con, *selected)),
+        coverage=coverage_table(coverage_groups(con, *selected), unknown_spellings(con, *selected),
+                                unread_nodes(con, *selected)),
         camera=camera_stats(con, frame["id"]),
         comparison=_comparison(con, options) if options.compare else None,
         model_cards=model_cards(frame, resources),

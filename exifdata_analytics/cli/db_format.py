@@ -175,6 +175,10 @@ def format_coverage(cov: Coverage, db_path: Path) -> str:
         lines += ["", "Sampler and schedule spellings the names tables do not know (counted as written):"]
         lines.append(format_table(["Field", "Spelling", "Images"],
                                   [(u.field, u.spelling, count_text(u.images)) for u in cov.unknown], numeric=(2,)))
+    if cov.unread:
+        lines += ["", "ComfyUI nodes whose values could not be read (language-model text, or nodes not known yet):"]
+        lines.append(format_table(["Node class", "Images"], [(u.node_class, count_text(u.images)) for u in cov.unread],
+                                  numeric=(1,)))
     return "\n".join(lines)
 
 

@@ -241,6 +241,10 @@ def format_coverage(coverage: CoverageTable) -> str:
                       "add them to exifdata_analytics/names/samplers.csv or schedules.csv):"]
         lines += _table(["field", "spelling", "images"], [(u.field, u.spelling, u.images) for u in coverage.unknown],
                         left=2)
+    if coverage.unread:
+        lines += ["", "ComfyUI nodes whose values could not be read (a setting or the prompt was linked to them: "
+                      "language-model text, or a node the parser does not know yet):"]
+        lines += _table(["node class", "images"], [(u.node_class, u.images) for u in coverage.unread], left=1)
     return "\n".join(lines) + "\n"
 
 

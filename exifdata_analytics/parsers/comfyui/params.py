@@ -11,7 +11,7 @@ import dataclasses
 import logging
 from typing import Any, Optional
 
-from ...models import RECIPE_COLUMNS
+from ...models import RECIPE_COLUMNS, UNREAD_NODES_KEY
 from ..base import GenerationParams, Resource, Tags
 from ..common import NotParsed, model_stem
 from .sources import find_graphs
@@ -103,6 +103,8 @@ def _params(result: Trace, key: str, workflow_only: bool, generator: str) -> Gen
         params["Guidance"] = first.guidance
     if result.upscalers:
         params["Upscalers"] = list(result.upscalers)
+    if result.unread_classes:
+        params[UNREAD_NODES_KEY] = list(result.unread_classes)
     if len(result.chain) > 1:
         last = result.chain[-1]
         params["Passes"] = len(result.chain)

@@ -49,6 +49,7 @@ class SamplerPass:
     width: Optional[int] = None
     height: Optional[int] = None
     latent_source: Optional[str] = None  # class of the node the latent came from
+    unread: tuple[str, ...] = ()  # classes of the nodes its missing settings and prompt were linked to
 
     def as_dict(self) -> dict[str, Any]:
         out = {"node": self.node_id, "class_type": self.class_type}
@@ -68,11 +69,13 @@ def sampler_pass(values: Values, conditioning: Conditioning, nid: str) -> Sample
     number, string = values.number, values.string
     inputs = graph[nid]["inputs"]
     seed = steps = cfg = sampler = scheduler = denoise = guidance = None
+    seed_value = None
     model_value = inputs.get("model")
     positive_value, negative_value = inputs.get("positive"), inputs.get("negative")
 
     for key in SEED_INPUTS:
         if key in inputs:
+            seed_value = inputs[key]
             seed = to_seed(number(inputs[key], key))
             if seed is not None:
                 break
@@ -137,6 +140,12 @@ def sampler_pass(values: Values, conditioning: Conditioning, nid: str) -> Sample
     if conditioning.is_unknown(positive, encoder):
         positive = None
     width, height, source = latent_size(values, inputs)
+    missing = [(seed, seed_value), (steps, inputs.get("steps")), (cfg, inputs.get("cfg")),
+               (sampler, inputs.get("sampler_name")), (scheduler, inputs.get("scheduler")),
+               (denoise, inputs.get("denoise"))]
+    unread = {values.unread_class(linked) for found, linked in missing if found is None}
+    if positive is None and encoder in conditioning.unresolved:
+        unread |= {values.unread_class(v) for v in graph[encoder]["inputs"].values()}
     return SamplerPass(
         node_id=nid, class_type=graph[nid]["class_type"], seed=seed, steps=steps, cfg=cfg, sampler=sampler,
         scheduler=scheduler, denoise=denoise,
@@ -146,6 +155,7 @@ def sampler_pass(values: Values, conditioning: Conditioning, nid: str) -> Sample
         positive=join_texts(positive) if positive is not None else None,
         negative=join_texts(negative) if negative is not None else None,
         positive_encoder=encoder, width=width, height=height, latent_source=source,
+        unread=tuple(sorted(c for c in unread if c)),
     )
 
 

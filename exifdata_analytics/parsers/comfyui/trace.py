@@ -41,6 +41,11 @@ class Trace:
     output_node: Optional[str] = None
 
     @property
+    def unread_classes(self) -> tuple[str, ...]:
+        """Classes of the nodes the output's samplers' missing values were linked to."""
+        return tuple(sorted({c for p in self.chain for c in p.unread}))
+
+    @property
     def first(self) -> SamplerPass:
         return self.chain[0]
 

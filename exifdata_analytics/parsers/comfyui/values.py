@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from .topology import MAX_DEPTH, Graph, Link, is_passthrough, link
 from .vocabulary import (CONCAT_RE, DELIMITER_INPUTS, NOT_TEXT, NUMBER_INPUTS, PART_RE, POLARITY_TEXT,
-                         SEED_INPUTS, SETTING_TEXT_INPUTS, STRING_REPLACE, TEXT_INPUTS)
+                         RUNTIME_TEXT_RE, SEED_INPUTS, SETTING_TEXT_INPUTS, STRING_REPLACE, TEXT_INPUTS)
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,11 @@ class Values:
     def __init__(self, graph: Graph):
         self.graph = graph
         self._memo: dict[tuple, Any] = {}
+        # a linked read that found nothing -> the node to blame: the deepest one on its way that
+        # is not a reroute (an LLM prompt node, a custom node storing nothing we know), so a
+        # StringReplace fed by an LLM blames the LLM
+        self.blame: dict[Link, str] = {}
+        self._failed: Optional[str] = None
 
     def number(self, value: Any, hint: str = "", depth: int = 0) -> Any:
         """A literal number, or the number a linked primitive/settings node holds."""
@@ -35,13 +40,7 @@ class Values:
             if isinstance(value, dict):  # some nodes wrap values: {"value": 7}
                 value = value.get("value", value.get("content"))
             return value if isinstance(value, (int, float, str)) and not isinstance(value, bool) else None
-        key = ("n", lk, hint)
-        if key in self._memo:
-            return self._memo[key]
-        self._memo[key] = None
-        result = self._linked_number(lk, hint, depth)
-        self._memo[key] = result
-        return result
+        return self._read(("n", lk, hint), lk, lambda: self._linked_number(lk, hint, depth))
 
     def _linked_number(self, lk: Link, hint: str, depth: int) -> Any:
         nid, _slot = lk
@@ -77,13 +76,34 @@ class Values:
         lk = link(self.graph, value)
         if lk is None:
             return None
-        key = ("s", lk, hint, polarity)
+        return self._read(("s", lk, hint, polarity), lk, lambda: self._linked_string(lk, hint, polarity, depth))
+
+    def _read(self, key: tuple, lk: Link, compute: Callable[[], Any]) -> Any:
+        """A memoised linked read (a cycle back to a value being read reads None); a read that
+        finds nothing records whom to blame (``blame``)."""
         if key in self._memo:
-            return self._memo[key]
-        self._memo[key] = None  # a cycle back to here reads None
-        result = self._linked_string(lk, hint, polarity, depth)
+            result = self._memo[key]
+            if result is None:
+                self._failed = self.blame.get(lk, self._failed)
+            return result
+        self._memo[key] = None
+        outer, self._failed = self._failed, None
+        result = compute()
         self._memo[key] = result
+        if result is None:
+            leaf = self._failed or (None if is_passthrough(self.graph, lk[0]) else lk[0])
+            if leaf is not None:
+                self.blame[lk] = leaf
+            self._failed = leaf or outer
+        else:
+            self._failed = outer
         return result
+
+    def unread_class(self, value: Any) -> Optional[str]:
+        """The class of the node to blame for a linked ``value`` that could not be read."""
+        lk = link(self.graph, value)
+        nid = self.blame.get(lk) if lk is not None else None
+        return self.graph[nid]["class_type"] if nid is not None else None
 
     def _linked_string(self, lk: Link, hint: str, polarity: str, depth: int) -> Optional[str]:
         nid, slot = lk
@@ -91,6 +111,8 @@ class Values:
         inputs = self.graph[nid]["inputs"]
         if is_passthrough(self.graph, nid):
             return self.string(next(iter(inputs.values())), hint, polarity, depth + 1)
+        if RUNTIME_TEXT_RE.search(cls):
+            return None
         if cls in STRING_REPLACE:
             return self._replacement(nid, depth)
         parts = sum(1 for k in inputs if PART_RE.match(k))

@@ -58,6 +58,10 @@ PART_RE = re.compile(r"^(?:text|string|prompt)_?(?:[a-d]|\d{1,2})$", re.IGNORECA
 STRING_REPLACE = {
     "StringReplace": ("string", "find", "replace"),
 }
+# nodes whose text is made at run time (language models, captioners, taggers): what they output
+# is not in the graph, and their inputs are not it; a prompt from them is unknowable
+RUNTIME_TEXT_RE = re.compile(r"textgenerate|ollama|llm|gpt|gemini|claude|openai|florence|joycaption|caption|"
+                             r"tagger|interrogat|llava|qwen.?vl|prompt.?enhanc|prompt.?gen", re.IGNORECASE)
 # strings that hold a size ('832x1216', '1024 x 1024 (square)')
 SIZE_STRINGS = ("dimensions", "resolution", "aspect_ratio", "size", "preset", "dimension")
 

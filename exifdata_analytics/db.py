@@ -23,10 +23,11 @@ from .errors import DatabaseError
 from .models import RECORD_COLUMNS, ImageRecord, Resource  # noqa: F401 - ImageRecord: db.ImageRecord
 from .names.entities import file_stem
 from .names.refresh import canonical_row, note_spellings, refresh as refresh_names
+from .stages import Stage, stage_rows, stages_from_json
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -166,12 +167,42 @@ CREATE VIEW images_browse AS SELECT
 FROM images;
 """
 
+# every sampler pass of images made in more than one (stages.py); the first pass stays in images
+_SCHEMA_V4 = """
+CREATE TABLE stages (
+    image_id   INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    stage      INTEGER NOT NULL,  -- 0 = the first pass (the images row), then in the order they ran
+    role       TEXT NOT NULL,     -- first, refiner, hires, pass
+    sampler    TEXT,
+    scheduler  TEXT,
+    steps      INTEGER,
+    cfg_scale  REAL,
+    denoise    REAL,
+    seed,                         -- no type, as images.seed
+    model      TEXT,
+    start_step INTEGER,
+    end_step   INTEGER,
+    loras_json TEXT,              -- [{"name", "weight"}] of LoRAs applied at this pass
+    node       TEXT,              -- where it was read: ComfyUI node id and class, or the infotext key
+    PRIMARY KEY (image_id, stage)
+) WITHOUT ROWID;
+CREATE INDEX stages_role_model ON stages(role, model);
+"""
+
 # version -> script that brings a database from version-1 to version
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
+MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4}
 # the columns images_browse leaves out (tests check it has every other one)
 BROWSE_VIEW_OMITS = ("raw_json", "extra_json")
 # version -> what fills the new columns of existing rows, in the migration's transaction
-FILL_AFTER_MIGRATION = {2: refresh_names}
+def fill_stages(con: sqlite3.Connection) -> None:
+    """The stages of existing rows, read off their stored params (no file is read again)."""
+    rows = con.execute("SELECT id, params_json, sampler, scheduler, steps, cfg_scale, denoising_strength, seed, "
+                       "model FROM images WHERE params_json LIKE '%\"samplers\"%' OR params_json LIKE '%\"Hires%' "
+                       "OR params_json LIKE '%\"Refiner\"%'")
+    _replace_stages(con, [(row["id"], stages_from_json(row["params_json"], dict(row))) for row in rows], clear=False)
+
+
+FILL_AFTER_MIGRATION = {2: refresh_names, 4: fill_stages}
 
 
 BUSY_TIMEOUT_S = 30.0
@@ -432,6 +463,7 @@ def write_batch(con: sqlite3.Connection, records: Sequence[tuple[ImageRecord, Se
         _upsert_images(con, [_row(rec) for rec in named])
         ids = image_ids(con, [rec.path for rec, _ in records])
         _replace_resources(con, [(ids[rec.path], res) for rec, res in records])
+        _replace_stages(con, [(ids[rec.path], _stages_of_record(rec)) for rec, _ in records])
         note_spellings(con, [(rec, res) for rec, (_, res) in zip(named, records)])
 
 
@@ -441,6 +473,20 @@ def _replace_resources(con: sqlite3.Connection, per_image: Sequence[tuple[int, S
         "INSERT INTO resources (image_id, kind, name, hash, weight, source, canonical_name) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [_resource_row(image_id, r) for image_id, res in per_image for r in res],
     )
+
+
+def _replace_stages(con: sqlite3.Connection, per_image: Sequence[tuple[int, Sequence[Stage]]],
+                    clear: bool = True) -> None:
+    if clear:
+        con.executemany("DELETE FROM stages WHERE image_id = ?", [(image_id,) for image_id, _ in per_image])
+    con.executemany("INSERT INTO stages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [tuple(map(_sqlite_int, row)) for image_id, stages in per_image for row in stage_rows(image_id, stages)])
+
+
+def _stages_of_record(record: ImageRecord) -> tuple[Stage, ...]:
+    return stages_from_json(record.params_json, {"sampler": record.sampler, "scheduler": record.scheduler,
+                                                 "steps": record.steps, "cfg_scale": record.cfg_scale,
+                                                 "seed": record.seed, "model": record.model})
 
 
 def _update_rows(con: sqlite3.Connection, names: Sequence[str], rows: list[tuple]) -> None:
@@ -469,6 +515,8 @@ def update_parsed(con: sqlite3.Connection, updates: Sequence[tuple[int, dict, Se
             _update_rows(con, names, [(image_id, *map(_sqlite_int, (cols[n] for n in names)))
                                       for image_id, cols in group])
         _replace_resources(con, [(image_id, res) for image_id, _, res in updates])
+        _replace_stages(con, [(image_id, stages_from_json(cols.get("params_json"), cols))
+                              for image_id, cols, _ in updates])
 
 
 def relink(con: sqlite3.Connection, moves: Sequence[tuple[int, str, str, int, int]]) -> list[bool]:

@@ -36,7 +36,8 @@ def _schema_2_copy(source: Path, target: Path) -> Path:
     con = sqlite3.connect(target)
     v1 = db._SCHEMA_V1
     fts_v1 = v1[v1.index("CREATE VIRTUAL TABLE images_fts"):]
-    con.executescript("DROP VIEW images_browse; DROP TRIGGER images_fts_insert; DROP TRIGGER images_fts_delete; "
+    con.executescript("DROP TABLE stages; DROP VIEW images_browse; DROP TRIGGER images_fts_insert; "
+                      "DROP TRIGGER images_fts_delete; "
                       "DROP TRIGGER images_fts_update; DROP TABLE images_fts;" + fts_v1 +
                       "INSERT INTO images_fts(images_fts) VALUES ('rebuild'); PRAGMA user_version = 2;")
     con.close()

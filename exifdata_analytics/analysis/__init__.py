@@ -13,6 +13,7 @@ Nothing here prints, plots or writes files. The modules, by job:
 * ``breakdowns``: cross-tabs and side-by-side comparison of two subsets;
 * ``timeline``: trends by month, weekday/hour habits, each by the source of the dates;
 * ``camera``: ordinary photos' camera fields;
+* ``stages``: images made in more than one sampler pass, their pipelines and later passes;
 * ``model_cards``: each model's usual settings;
 * ``co_use``: LoRA x model, LoRA x LoRA and tag pairs ranked by lift;
 * ``labels`` (with ``label_sources``, ``label_fields``, ``label_model``): what the images of a label
@@ -31,6 +32,7 @@ from __future__ import annotations
 from ..errors import DatabaseError, InputError
 from .breakdowns import COMPARE_PARAMETERS, Comparison, CrossTab, compare, crosstab
 from .camera import CAMERA_FIELDS, CameraStats, camera_fields, camera_stats
+from .stages import LaterPass, Pipeline, StageStats, stage_stats
 from .co_use import CoUse, Pair, PairTable
 from .counts import NUMERIC_COLUMNS, PARAMETERS, TEXT_COLUMNS, Counts, format_number, parameter_counts, value_counts
 from .distributions import (ASPECT_RATIO, MEGAPIXELS, NUMERIC_PARAMETERS, Distribution, NumericParameter, ValueCount,
@@ -54,6 +56,7 @@ __all__ = [
     "DatabaseError", "InputError",
     "COMPARE_PARAMETERS", "Comparison", "CrossTab", "compare", "crosstab",
     "CAMERA_FIELDS", "CameraStats", "camera_fields", "camera_stats",
+    "LaterPass", "Pipeline", "StageStats", "stage_stats",
     "NUMERIC_COLUMNS", "PARAMETERS", "TEXT_COLUMNS", "Counts", "format_number", "parameter_counts", "value_counts",
     "ASPECT_RATIO", "MEGAPIXELS", "NUMERIC_PARAMETERS", "Distribution", "NumericParameter", "ValueCount",
     "numeric_distributions", "quartiles", "ratio_name",

@@ -25,6 +25,7 @@ from .prompts import tag_counts, word_counts
 from .resources import LoraUsage, lora_usage
 from .selection import (Filters, load_resources, load_selection, parse_compare_spec, read_snapshot, selection_sql,
                         snapshot_fingerprint)
+from .stages import StageStats, stage_stats
 from .topics import ThemeContext, Topics, describe_topics
 from .timeline import Habits, Trends, monthly_trends, weekday_hour
 
@@ -74,6 +75,7 @@ class Analysis:
     model_cards: tuple[ModelCard, ...] = ()  # each model's usual settings, most used first
     co_use: Optional[CoUse] = None  # LoRA x model, LoRA x LoRA and tag pairs by lift
     label_analysis: Optional[LabelAnalysis] = None  # --label-by: what the images of a label have in common
+    stages: StageStats = StageStats()  # images made in more than one sampler pass
 
     def parameter(self, name: str) -> Counts:
         return next(c for c in self.parameters if c.name == name)
@@ -119,6 +121,7 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
         coverage=coverage_table(coverage_groups(con, *selected), unknown_spellings(con, *selected),
                                 unread_nodes(con, *selected)),
         camera=camera_stats(con, frame["id"]),
+        stages=stage_stats(con, frame["id"]),
         comparison=_comparison(con, options) if options.compare else None,
         model_cards=model_cards(frame, resources),
     )

@@ -302,6 +302,21 @@ def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Option
         "What the parsers understood, per generator and file format. '(none)' are files without "
         "recognised generation data.")))
 
+    st = analysis.stages
+    if st.multi_pass:
+        later = [(p.role, p.images, ", ".join(f"{m} ({n})" for m, n in p.models),
+                  ", ".join(f"{m} ({n})" for m, n in p.samplers),
+                  "-" if p.steps_median is None else p.steps_median, "-" if p.denoise_median is None else p.denoise_median)
+                 for p in st.later_passes]
+        sections.append(("stages", "Generation stages", _section(
+            "stages", "Generation stages",
+            _html_table(["Pipeline", "images"], [(p.roles, p.images) for p in st.pipelines])
+            + "<h3>Later passes</h3>"
+            + _html_table(["Role", "images", "models", "samplers", "median steps", "median denoise"], later),
+            f"{format_count(st.multi_pass)} of {format_count(st.images)} images were made in more than one sampler "
+            "pass. A later pass with another model is a refiner (SDXL refiner, Wan 2.2's low-noise expert); one "
+            "with the same model a hires pass.")))
+
     if analysis.camera.images:
         cam = "".join(f"<div>{_counts_block(c, {}, '', limit=15)}</div>" for c in analysis.camera.fields)
         sections.append(("camera", "Camera photos", _section(

@@ -18,7 +18,7 @@ import logging
 from typing import Iterable, Sequence
 
 from ..analysis import (UNRECORDED, VIA_MTIME, WEEKDAYS, Analysis, CameraStats, Comparison, Counts, CrossTab, Habits,
-                        LoraUsage, SourceCounts, Trends)
+                        LoraUsage, SourceCounts, StageStats, Trends)
 from ..analysis.counts import format_number
 from ..analysis.co_use import CoUse, Pair, PairTable
 from ..analysis.distributions import FAR_OUT, NUMERIC_PARAMETERS, SIDE_PX, SMALL_SAMPLE, Distribution
@@ -43,6 +43,7 @@ TRENDS_REPORT = "trends.txt"
 HABITS_REPORT = "habits.txt"
 COVERAGE_REPORT = "coverage.txt"
 CAMERA_REPORT = "camera_photos.txt"
+STAGES_REPORT = "generation_stages.txt"
 COMPARISON_REPORT = "comparison.txt"
 DISTRIBUTIONS_REPORT = "parameter_distributions.txt"
 TOPICS_REPORT = "prompt_topics.txt"
@@ -245,6 +246,23 @@ def format_coverage(coverage: CoverageTable) -> str:
         lines += ["", "ComfyUI nodes whose values could not be read (a setting or the prompt was linked to them: "
                       "language-model text, or a node the parser does not know yet):"]
         lines += _table(["node class", "images"], [(u.node_class, u.images) for u in coverage.unread], left=1)
+    return "\n".join(lines) + "\n"
+
+
+def format_stages(stages: StageStats) -> str:
+    lines = [f"Images made in more than one sampler pass: {format_count(stages.multi_pass)} of "
+             f"{format_count(stages.images)} ({100 * stages.share:.1f}%).",
+             "Each pass is a stage. The first is the one every other report counts; a later pass with another",
+             "model is a 'refiner' (an SDXL refiner, Wan 2.2's low-noise expert), one with the same model a",
+             "'hires' pass (denoise below 1, or an upscaled latent), else a 'pass'.", "", "Pipelines:"]
+    lines += _table(["stages", "images", "share"], [(p.roles, p.images, f"{100 * p.images / stages.multi_pass:.1f}%")
+                                                   for p in stages.pipelines])
+    for later in stages.later_passes:
+        lines += ["", f"Later passes, {later.role}: {format_count(later.images)} images; median steps "
+                      f"{format_number(later.steps_median) if later.steps_median is not None else '-'}, median denoise "
+                      f"{format_number(later.denoise_median) if later.denoise_median is not None else '-'}"]
+        lines += ["  models: " + (", ".join(f"{name} ({n})" for name, n in later.models) or NONE),
+                  "  samplers: " + (", ".join(f"{name} ({n})" for name, n in later.samplers) or NONE)]
     return "\n".join(lines) + "\n"
 
 
@@ -467,6 +485,8 @@ def text_reports(analysis: Analysis) -> dict[str, str]:
         reports[CO_USE_REPORT] = format_co_use(analysis.co_use)
     if analysis.camera.images:
         reports[CAMERA_REPORT] = format_camera(analysis.camera)
+    if analysis.stages.multi_pass:
+        reports[STAGES_REPORT] = format_stages(analysis.stages)
     if analysis.comparison is not None:
         reports[COMPARISON_REPORT] = format_comparison(analysis.comparison)
     if analysis.label_analysis is not None:

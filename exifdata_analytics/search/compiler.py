@@ -15,7 +15,7 @@ from ..db import under_clause
 from ..models import CANONICAL_OF
 from ..names import canonical_sampler
 from ..names.refresh import resource_family
-from .fields import DATE_FIELDS, INT_FIELDS, REAL_FIELDS, RESOURCE_FIELDS, TEXT_FIELDS
+from .fields import DATE_FIELDS, INT_FIELDS, REAL_FIELDS, RESOURCE_FIELDS, STAGE_FIELDS, TEXT_FIELDS
 from .syntax import And, Field, Node, Not, Or, QueryError, Text, parse_query
 
 logger = logging.getLogger(__name__)
@@ -145,6 +145,10 @@ class _Compiler:
             return self.number_field(name, op, value)
         if name in RESOURCE_FIELDS:
             return self.resource_field(name, op, value)
+        if name in STAGE_FIELDS:
+            return self.stage_field(name, op, value)
+        if name == "passes":
+            return self.passes_field(op, value)
         if name in DATE_FIELDS:
             return self.date_field(name, op, value)
         if name in ("folder", "dir"):
@@ -265,6 +269,30 @@ class _Compiler:
                 f"(spelling {test} OR canonical {test}))))")
         self.params.extend([param, *families, param, param])
         return sql if op != "!=" else f"NOT ({sql})"
+
+    def stage_field(self, name: str, op: str, value: str) -> str:
+        """Any generation stage (stages.py) of the image: ``stage:refiner``, ``stage_model:refiner``,
+        ``stage_sampler:euler``. Images made in one pass have no stages rows (their pass is the
+        images row: search ``model:``/``sampler:`` for it)."""
+        if op not in (":", "=", "!=") or not value:
+            raise QueryError(f"'{name}{op}{value}': use {name}:WORD or {name}=VALUE")
+        test, param = (("LIKE ? ESCAPE '\\'", "%" + _like_escape(value).replace("*", "%") + "%") if op == ":"
+                       else ("= ? COLLATE NOCASE", value))
+        self.params.append(param)
+        sql = f"images.id IN (SELECT image_id FROM stages WHERE {STAGE_FIELDS[name]} {test})"
+        return sql if op != "!=" else f"NOT ({sql})"
+
+    def passes_field(self, op: str, value: str) -> str:
+        """How many sampler passes made the image: 1 unless it has stages rows."""
+        if op == ":":
+            op = "="
+        if not value:
+            raise QueryError(f"'passes{op}' needs a number after it, e.g. passes>=2")
+        number = self.number("passes", value, True)
+        self.params.append(number)
+        sql_op = "=" if op == "=" else op
+        return (f"IFNULL((SELECT MAX(stage) + 1 FROM stages WHERE stages.image_id = images.id), 1) "
+                f"{'!=' if op == '!=' else sql_op} ?")
 
     def date_field(self, name: str, op: str, value: str) -> str:
         day = _parse_day(name, value)

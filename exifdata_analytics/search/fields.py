@@ -30,10 +30,12 @@ REAL_FIELDS = {"cfg": "cfg_scale", "cfg_scale": "cfg_scale", "scale": "cfg_scale
                 "denoising_strength": "denoising_strength"}
 RESOURCE_FIELDS = {"lora": ("lora", "lycoris"), "lycoris": ("lycoris",), "embedding": ("embedding",),
                     "ti": ("embedding",), "hypernet": ("hypernetwork",), "resource": None}
+# fields over the table of generation stages (stages.py): any pass of the image matches
+STAGE_FIELDS = {"stage": "role", "stage_model": "model", "stage_sampler": "sampler"}
 DATE_FIELDS = ("since", "until", "date", "created")
-SPECIAL_FIELDS = ("folder", "dir", "size")
+SPECIAL_FIELDS = ("folder", "dir", "size", "passes")
 
 FIELD_NAMES = tuple(sorted(set(SCOPE_FIELDS) | set(TEXT_FIELDS) | set(INT_FIELDS) | set(REAL_FIELDS)
-                           | set(RESOURCE_FIELDS) | set(DATE_FIELDS) | set(SPECIAL_FIELDS)))
+                           | set(RESOURCE_FIELDS) | set(STAGE_FIELDS) | set(DATE_FIELDS) | set(SPECIAL_FIELDS)))
 MAIN_FIELDS = ("model:", "sampler:", "scheduler:", "vae:", "generator:", "folder:", "lora:", "steps>=",
                 "cfg<", "seed:", "size:", "since:", "until:", "neg:", "any:", "status:", "format:")

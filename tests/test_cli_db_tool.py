@@ -308,7 +308,7 @@ def test_ctrl_c_at_the_menu_prompt_leaves_with_130(config_path, indexed):
         seen = b""
         fd = proc.stdout.fileno()
         os.set_blocking(fd, False)
-        while b"Choose 0-15" not in seen and time.monotonic() < deadline:
+        while b"Choose 0-16" not in seen and time.monotonic() < deadline:
             try:
                 seen += os.read(fd, 65536)
             except BlockingIOError:

@@ -24,16 +24,17 @@ ALLOWED_IMPORTS = {
     "parsers": {"models", "names"},
     "scan": set(), "stealth": {"safe_files"}, "exiftool": {"errors"},
     "names": {"errors", "models"},
-    "db": {"errors", "models", "names"},
+    "db": {"errors", "models", "names", "stages"},
     "dates": {"models", "parsers"},
     "records": {"dates", "exiftool", "models", "parsers", "safe_files", "scan", "stealth"},
     "moves": {"db", "scan"},
     "filler": {"db", "errors", "exiftool", "moves", "records", "safe_files", "scan"},
     "reparse": {"db", "errors", "records", "scan"},
     "watch": {"errors", "filler", "scan"},
+    "stages": set(),
     "search": {"db", "errors", "models", "names"},
     "coverage": {"models", "names"},
-    "analysis": {"coverage", "db", "errors", "models", "parsers", "scan", "search"},
+    "analysis": {"coverage", "db", "errors", "models", "names", "parsers", "scan", "search"},
     "reports": {"analysis", "coverage", "errors", "safe_files", "texttable"},
     "plots": {"analysis", "coverage", "errors", "safe_files"},
     "export": {"db", "errors", "parquet", "safe_files", "samples", "scan", "search"},
@@ -44,6 +45,7 @@ ALLOWED_IMPORTS = {
     "samples": set(),
     "inventory": {"errors", "names"},
     "thumbnails": {"errors", "safe_files"},
+    "web": {"analysis", "db", "errors", "export", "safe_files", "search", "thumbnails"},
 }
 
 

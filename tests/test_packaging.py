@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import site
 import sqlite3
 import subprocess
@@ -132,9 +133,36 @@ def test_a_config_ini_in_the_current_folder_is_used_with_paths_relative_to_it(in
     assert (tmp_path / "logs" / "DB_filler_LOG.txt").is_file()
 
 
-def test_serve_and_unknown_commands_are_usage_errors(installed, tmp_path):
-    serve = _run([installed["exifdata"], "serve"], tmp_path, installed["env"])
-    assert serve.returncode == 2 and "not available yet" in serve.stderr
+def test_the_installed_serve_command_serves_its_pages_and_files(installed, tmp_path):
+    """Templates and static files are package data: the installed command serves them."""
+    import socket
+    import urllib.request
+
+    db_path = tmp_path / "serve.db"
+    fill = _run([installed["exifdata"], "fill", installed["images"], "-y", "--no-progress", "--db", db_path], tmp_path,
+                installed["env"])
+    assert fill.returncode == 0, fill.stderr
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([str(installed["exifdata"]), "serve", "--db", str(db_path), "--port", str(port)],
+                            cwd=tmp_path, env=installed["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        line = proc.stdout.readline()
+        assert f"at http://127.0.0.1:{port}/" in line, line + proc.stderr.read() if proc.poll() is not None else line
+        for path, expected in (("/", "Your images"), ("/search?q=castle", 'data-total="1"'),
+                               ("/static/app.js", "clipboard"), ("/static/app.css", "grid-template-columns")):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60) as response:
+                assert response.status == 200 and expected in response.read().decode("utf-8"), path
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Stopped serving." in out
+
+
+def test_unknown_commands_are_usage_errors(installed, tmp_path):
     for args in ([], ["frobnicate"]):
         r = _run([installed["exifdata"], *args], tmp_path, installed["env"])
         assert r.returncode == 2 and "usage: exifdata" in r.stderr
@@ -142,6 +170,8 @@ def test_serve_and_unknown_commands_are_usage_errors(installed, tmp_path):
     assert helped.returncode == 0 and all(c in helped.stdout for c in ("fill", "stats", "db", "serve"))
     sub = _run([installed["exifdata"], "db", "--help"], tmp_path, installed["env"])
     assert sub.returncode == 0 and sub.stdout.startswith("usage: exifdata db")
+    serve = _run([installed["exifdata"], "serve", "--help"], tmp_path, installed["env"])
+    assert serve.returncode == 0 and "usage: exifdata serve" in serve.stdout and "--port" in serve.stdout
 
 
 def test_the_checkout_keeps_its_defaults_next_to_the_scripts():

@@ -434,3 +434,24 @@ def do_import_legacy(db_path: Path, legacy: str, settings: Settings, *, force: b
         bar.close()
     print(format_legacy(s, legacy, db_path))
     return EXIT_OK
+
+
+def do_serve(db_path: Path, host: str, port: int, thumbnail_dir: Optional[Path]) -> int:
+    """The local browser, until Ctrl+C."""
+    from ..web import make_server, plan  # Flask and waitress only for this command
+
+    if not Path(db_path).is_file():
+        raise DatabaseError(f"database not found: {db_path}; run DB_filler.py first or pass --db PATH")
+    where = plan(host, port)
+    server = make_server(db_path, thumbnail_dir, host, port)
+    if where.warning:
+        print(f"Warning: {where.warning}", file=sys.stderr)
+    print(f"Serving {db_path} at {where.url} (read only; Ctrl+C stops)", flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    print("Stopped serving.")
+    return EXIT_OK

@@ -196,6 +196,14 @@ COMMANDS = (
                   arg("--workers", type=int, metavar="N", help="ExifTool processes (default: config.ini)"),
                   arg("--batch-size", type=int, metavar="N", help="files per batch (default: config.ini)")),
             menu=MenuItem("14", "Import a database of the original ExifData Analytics", db_menu.ask_legacy_database)),
+    Command("serve", "the local browser: dashboard, search with facets and thumbnails, image pages, JSON API "
+                     "(read only; http://127.0.0.1:8770/ by default)",
+            actions.do_serve, lambda a, c: {"host": a.host, "port": a.port, "thumbnail_dir": c.settings.thumbnail_dir},
+            args=(arg("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine "
+                                                          "only; 0.0.0.0 shows your images to the network)"),
+                  arg("--port", type=int, default=8770, help="port (default 8770)")),
+            menu=MenuItem("16", "Browse the images in a web browser (serve)",
+                          lambda c: {"host": "127.0.0.1", "port": 8770, "thumbnail_dir": c.settings.thumbnail_dir})),
 )
 
 

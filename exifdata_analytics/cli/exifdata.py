@@ -21,19 +21,18 @@ SUBCOMMANDS = {
     "fill": ("db_filler", "DB_filler.py", "read the generation parameters of a folder of images into the database"),
     "stats": ("statistic", "parameter_statistic.py", "text reports, plots and the HTML report of the indexed images"),
     "db": ("db_tool", "parameter_statistic_DB.py", "database maintenance: stats, search, export, sidecars, backup, …"),
+    "serve": ("db_tool", "parameter_statistic_DB.py serve", "the local browser over the database (read only)"),
 }
-# named in the help and refused with a clear message until it exists
-NOT_YET = {"serve": "the local browser is not available yet in this version; meanwhile browse the database with "
-                    "Datasette (see the README, 'Browsing with Datasette')"}
+# subcommands that are a command of another script: the word goes before the arguments
+PREFIXED = {"serve": ("serve",)}
 
 
 def usage(prog: str = PROG) -> str:
-    width = max(map(len, [*SUBCOMMANDS, *NOT_YET]))
+    width = max(map(len, SUBCOMMANDS))
     lines = [f"usage: {prog} [--version] COMMAND [ARGS...]", "",
              "ExifData Analytics: index the generation parameters of AI images and analyse them.", "",
              "commands:"]
     lines += [f"  {name:<{width}}  {text} (as {script})" for name, (_, script, text) in SUBCOMMANDS.items()]
-    lines += [f"  {name:<{width}}  (not available yet)" for name in NOT_YET]
     lines += ["", f"'{prog} COMMAND --help' shows a command's arguments."]
     return "\n".join(lines)
 
@@ -50,12 +49,11 @@ def main(argv: Optional[Sequence[str]] = None, prog: str = PROG) -> int:
     if command == "--version":
         print(f"{prog} (ExifData Analytics) {__version__}")
         return EXIT_OK
-    if command in NOT_YET:
-        print(f"{prog} {command}: error: {NOT_YET[command]}", file=sys.stderr)
-        return EXIT_USAGE
     if command not in SUBCOMMANDS:
         print(f"{usage(prog)}\n\n{prog}: error: unknown command {command!r} "
               f"(choose from {', '.join(SUBCOMMANDS)})", file=sys.stderr)
         return EXIT_USAGE
     module = importlib.import_module(f"{__package__}.{SUBCOMMANDS[command][0]}")
+    if command in PREFIXED:  # 'exifdata serve ARGS' is 'exifdata db serve ARGS', shown as 'exifdata serve'
+        return module.main([*PREFIXED[command], *rest], prog=prog)
     return module.main(rest, prog=f"{prog} {command}")

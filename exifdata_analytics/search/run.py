@@ -86,21 +86,24 @@ _WALK_INDEX_ABOVE = 2000
 
 
 def search(con: sqlite3.Connection, query: Union[str, CompiledQuery], limit: Optional[int] = 50,
-           sort: str = "path", scope: str = "prompt") -> SearchResult:
-    """Images matching ``query``: the total count and the first ``limit`` hits (None: all)."""
+           sort: str = "path", scope: str = "prompt", offset: int = 0) -> SearchResult:
+    """Images matching ``query``: the total count and ``limit`` hits (None: all) after the first
+    ``offset`` (a page of the browser's grid)."""
     started = time.perf_counter()
     compiled = query if isinstance(query, CompiledQuery) else compile_query(query, scope)
     if limit is not None and limit < 0:
         raise QueryError("--limit must be 0 or more")
+    if offset < 0:
+        raise QueryError("the offset must be 0 or more")
     total = count(con, compiled)
     hits: tuple[SearchHit, ...] = ()
-    if total and limit != 0:
+    if total > offset and limit != 0:
         where = compiled.where
-        if limit is not None and total > _WALK_INDEX_ABOVE and total > 4 * limit:
+        if limit is not None and total > _WALK_INDEX_ABOVE and total > 4 * (limit + offset):
             where = f"+({where})"  # '+': not an index constraint, so the ORDER BY index is walked
         sql = (f"SELECT {', '.join(HIT_COLUMNS)} FROM images WHERE {where} "
-               f"ORDER BY {_order(sort)}" + (" LIMIT ?" if limit is not None else ""))
-        params = compiled.params + ((limit,) if limit is not None else ())
+               f"ORDER BY {_order(sort)}" + (" LIMIT ? OFFSET ?" if limit is not None else ""))
+        params = compiled.params + ((limit, offset) if limit is not None else ())
         hits = tuple(SearchHit(*row) for row in _execute(con, sql, params))
     elapsed = time.perf_counter() - started
     logger.info("search %r: %d matches in %.1f ms", compiled.text, total, elapsed * 1000)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import logging
 import mimetypes
 import threading
-from dataclasses import asdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Optional
 
@@ -71,12 +73,7 @@ def create_app(db_path: Path, thumbnail_dir: Optional[Path], bound_host: str = "
             local.con = db.connect(db_path, readonly=True)  # one per server thread, read only
         return local.con
 
-    def dashboard_data():
-        # every file counted (no de-duplication), so each number is the grid its link shows
-        analysis = analyse(con(), AnalysisOptions(dedupe=False, topics=0), db_path=str(db_path))
-        return analysis, dashboard_sections(analysis)
-
-    dashboard_cache = PerState(db_path, dashboard_data)
+    dashboard_cache = PerState(db_path, lambda: computed_apart(db_path))
 
     @app.before_request
     def check_request():
@@ -107,8 +104,8 @@ def create_app(db_path: Path, thumbnail_dir: Optional[Path], bound_host: str = "
 
     @app.get("/")
     def dashboard():
-        analysis, sections = dashboard_cache.get()
-        return render_template("dashboard.html", analysis=analysis, sections=sections, query="",
+        data = dashboard_cache.get()
+        return render_template("dashboard.html", analysis=data, sections=data.sections, query="",
                                model_url=lambda name: links.parameter_url("Model", name))
 
     @app.get("/search")
@@ -200,6 +197,33 @@ def _hit(hit) -> dict:
     out["url"] = f"/image/{hit.id}"
     out["thumbnail"] = f"/thumb/{hit.id}"
     return out
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """What the dashboard shows: small, made in a process of its own."""
+    db_path: str
+    images: int
+    sections: tuple
+    model_cards: tuple
+
+
+def dashboard_of(db_path: Path) -> Dashboard:
+    """The statistics' own analysis (every file counted, no de-duplication, so that each number is
+    the grid its link shows), reduced to what the dashboard shows."""
+    con = db.connect(db_path, readonly=True)
+    try:
+        analysis = analyse(con, AnalysisOptions(dedupe=False, topics=0), db_path=str(db_path))
+    finally:
+        con.close()
+    return Dashboard(str(db_path), analysis.images, tuple(dashboard_sections(analysis)), analysis.model_cards[:50])
+
+
+def computed_apart(db_path: Path) -> Dashboard:
+    """``dashboard_of`` in a fresh process that ends with it: the analysis of a large library
+    takes hundreds of MB for a few seconds, and the server should not keep them."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), max_tasks_per_child=1) as pool:
+        return pool.submit(dashboard_of, Path(db_path)).result()
 
 
 def dashboard_sections(analysis) -> list[dict]:

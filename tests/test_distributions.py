@@ -284,7 +284,8 @@ def test_the_html_report_has_the_section(planted, tmp_path):
     html = reports.format_html(planted, drawn)
     section = html.split('<section id="distributions">', 1)[1].split("</section>", 1)[0]
     assert "Numeric parameters by value" in section and "data:image/png;base64," in section
-    assert "<td>CFG scale</td><td>cfg_scale</td><td class=n>7</td><td class=n>3</td><td class=n>2</td>" in section
+    assert ('<td>CFG scale</td><td>cfg_scale</td><td class=n data-v="7">7</td><td class=n data-v="3">3</td>'
+            '<td class=n data-v="2">2</td>') in section
     assert "0.667 (2:3)" in section and 'href="#distributions"' in html
 
 

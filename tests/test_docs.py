@@ -35,7 +35,7 @@ ALLOWED_IMPORTS = {
     "search": {"db", "errors", "models", "names"},
     "coverage": {"models", "names"},
     "analysis": {"coverage", "db", "errors", "models", "names", "parsers", "scan", "search"},
-    "reports": {"analysis", "coverage", "errors", "safe_files", "texttable"},
+    "reports": {"analysis", "coverage", "errors", "safe_files", "texttable", "thumbnails"},
     "plots": {"analysis", "coverage", "errors", "safe_files"},
     "export": {"db", "errors", "parquet", "safe_files", "samples", "scan", "search"},
     "parquet": {"errors"},

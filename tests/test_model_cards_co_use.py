@@ -246,7 +246,7 @@ def test_co_use_report_shows_counts_lift_and_always_together(planted):
 def test_html_report_has_the_model_cards_and_co_use_sections(planted, tmp_path):
     html = reports.format_html(planted, {})
     assert 'id="model-cards"' in html and 'id="co-use"' in html
-    assert "<td>alpha</td><td class=n>100</td><td class=n>41.7%</td>" in html
+    assert '<td>alpha</td><td class=n data-v="100">100</td><td class=n data-v="41.7">41.7%</td>' in html
     assert f"<td>{GAMMA}</td>" in html
     assert "7 (6–7)" in html and "0.5 (0.5–0.6), rough" in html
     assert "<td>alpha_style</td><td>alpha</td>" in html

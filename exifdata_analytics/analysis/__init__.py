@@ -14,6 +14,7 @@ Nothing here prints, plots or writes files. The modules, by job:
 * ``timeline``: trends by month, weekday/hour habits, each by the source of the dates;
 * ``camera``: ordinary photos' camera fields;
 * ``stages``: images made in more than one sampler pass, their pipelines and later passes;
+* ``examples``: a few images for each top value, for the HTML report's thumbnails;
 * ``model_cards``: each model's usual settings;
 * ``co_use``: LoRA x model, LoRA x LoRA and tag pairs ranked by lift;
 * ``labels`` (with ``label_sources``, ``label_fields``, ``label_model``): what the images of a label
@@ -33,6 +34,7 @@ from ..errors import DatabaseError, InputError
 from .breakdowns import COMPARE_PARAMETERS, Comparison, CrossTab, compare, crosstab
 from .camera import CAMERA_FIELDS, CameraStats, camera_fields, camera_stats
 from .stages import LaterPass, Pipeline, StageStats, stage_stats
+from .examples import ExampleImage, Examples, pick_examples
 from .co_use import CoUse, Pair, PairTable
 from .counts import NUMERIC_COLUMNS, PARAMETERS, TEXT_COLUMNS, Counts, format_number, parameter_counts, value_counts
 from .distributions import (ASPECT_RATIO, MEGAPIXELS, NUMERIC_PARAMETERS, Distribution, NumericParameter, ValueCount,
@@ -57,6 +59,7 @@ __all__ = [
     "COMPARE_PARAMETERS", "Comparison", "CrossTab", "compare", "crosstab",
     "CAMERA_FIELDS", "CameraStats", "camera_fields", "camera_stats",
     "LaterPass", "Pipeline", "StageStats", "stage_stats",
+    "ExampleImage", "Examples", "pick_examples",
     "NUMERIC_COLUMNS", "PARAMETERS", "TEXT_COLUMNS", "Counts", "format_number", "parameter_counts", "value_counts",
     "ASPECT_RATIO", "MEGAPIXELS", "NUMERIC_PARAMETERS", "Distribution", "NumericParameter", "ValueCount",
     "numeric_distributions", "quartiles", "ratio_name",

@@ -16,6 +16,7 @@ from .camera import CameraStats, camera_stats
 from .co_use import CoUse, co_use
 from .counts import Counts, parameter_counts
 from .distributions import Distribution, numeric_distributions
+from .examples import Examples, pick_examples
 from .keywords import KeywordResult, keyword_analysis
 from .label_sources import LabelSpec
 from .labels import LabelAnalysis, label_analysis
@@ -43,6 +44,7 @@ class AnalysisOptions:
     raw_names: bool = False  # count samplers, models, … as written instead of one name per thing
     topics: Optional[int] = None  # themes of the prompts: how many (None: the data chooses; 0: none)
     label_by: Optional[LabelSpec] = None  # --label-by: where each image's label comes from
+    examples: int = 0  # example images per top value of each parameter, model and LoRA (the HTML report's)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class Analysis:
     co_use: Optional[CoUse] = None  # LoRA x model, LoRA x LoRA and tag pairs by lift
     label_analysis: Optional[LabelAnalysis] = None  # --label-by: what the images of a label have in common
     stages: StageStats = StageStats()  # images made in more than one sampler pass
+    examples: Examples = Examples()  # a few images for each top value (with --html)
 
     def parameter(self, name: str) -> Counts:
         return next(c for c in self.parameters if c.name == name)
@@ -108,8 +111,9 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
     frame = selection.frame
     resources = load_resources(con, frame["id"], raw_names=options.raw_names)
     negatives = cleaned_texts(con, "negative_prompt", options.filters, options.dedupe)
+    parameters = parameter_counts(frame)
     rest = dict(
-        parameters=parameter_counts(frame),
+        parameters=parameters,
         distributions=numeric_distributions(frame),
         negative_words=word_counts(negatives, "negative prompt words"),
         negative_tags=tag_counts(negatives, "negative prompt tags"),
@@ -122,6 +126,7 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
                                 unread_nodes(con, *selected)),
         camera=camera_stats(con, frame["id"]),
         stages=stage_stats(con, frame["id"]),
+        examples=pick_examples(con, frame, parameters, resources, per=options.examples),
         comparison=_comparison(con, options) if options.compare else None,
         model_cards=model_cards(frame, resources),
     )

@@ -109,6 +109,8 @@ def build_parser(prog: str = SCRIPT) -> argparse.ArgumentParser:
     p.add_argument("--no-plots", action="store_true", help="text reports only (faster; the HTML report then "
                                                            "has tables without charts)")
     p.add_argument("--html", action="store_true", help="also write one self-contained report.html")
+    p.add_argument("--no-examples", action="store_true",
+                   help="report.html without example thumbnails (they are read from the image files)")
     p.add_argument("--json", action="store_true",
                    help="also write report.json: every section of the run as data (model_cards, co_use, …)")
     f = p.add_argument_group("filters (apply to every report; repeat a filter for alternatives)")
@@ -397,6 +399,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         from ..analysis import AnalysisOptions, analyse, check_schema
         from ..plots import write_plots
+        from ..analysis.examples import PER_VALUE
         from ..reports import write_html_report, write_json_report, write_text_reports
 
         check_schema(con)
@@ -409,7 +412,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         out_dir = Path(strip_quotes(args.out)).expanduser() if args.out else DEFAULT_OUT_DIR
         options = AnalysisOptions(keywords=keywords, top_models=top_models, top_samplers=top_samplers,
                                   filters=_filters(args), dedupe=not args.no_dedupe, compare=_compare(args),
-                                  raw_names=args.raw_names, topics=args.topics, label_by=label_by)
+                                  raw_names=args.raw_names, topics=args.topics, label_by=label_by,
+                                  examples=PER_VALUE if want_html and not args.no_examples else 0)
         logger.info("database %s; keywords (%s): %s; top %d models, %d samplers; filters: %s; dedupe: %s; "
                     "out: %s", db_path, keyword_source, ", ".join(keywords), top_models, top_samplers,
                     options.filters.describe(), options.dedupe, out_dir)
@@ -421,7 +425,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
             computed = time.perf_counter()
             reports = write_text_reports(analysis, out_dir)
             plots = {} if args.no_plots else write_plots(analysis, out_dir, executor=helper)
-            html = write_html_report(analysis, plots, out_dir) if want_html else None
+            html = write_html_report(analysis, plots, out_dir, settings.thumbnail_dir) if want_html else None
             data = write_json_report(analysis, out_dir) if args.json else None
         finished_ok = True
     finally:

@@ -3,18 +3,21 @@ the database and the user escaped."""
 from __future__ import annotations
 
 import base64
-import html
 import logging
-import re
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence
 
-from ..analysis import Analysis, Counts, WEEKDAYS
+from ..analysis import Analysis, Counts, Examples, WEEKDAYS
 from ..analysis.distributions import SMALL_SAMPLE
 from ..analysis.model_cards import ModelCard
 from .files import prepare_output_dir, write_file
+from .html_parts import (bar_cell, counts_table, e, example_cell, html_table, page_script, thumbnails,
+                         thumbnails_block)
 from .text import HTML_REPORT, NONE, format_count, habits_counted, pairs_inline, trends_dated_by
+from .text import (LORA_REPORT, NEGATIVE_TAGS_REPORT, NEGATIVE_WORDS_REPORT, PARAMETER_REPORT, PROMPT_TAGS_REPORT,
+                   PROMPT_WORDS_REPORT)
 from .text import DISTRIBUTIONS_REPORT, format_stat
 from .text import (CO_USE_REPORT, MODEL_CARDS_REPORT, co_use_notes, pair_row, percent,
                    sampler_label)
@@ -29,9 +32,22 @@ body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;c
 header{background:#1f3a5f;color:#fff;padding:18px 28px}
 header h1{margin:0 0 6px;font-size:24px}
 header p{margin:2px 0;opacity:.9}
-nav{padding:10px 28px;background:#e8edf3;font-size:14px}
-nav a{margin-right:14px;color:#1f3a5f}
-main{padding:8px 28px 40px;max-width:1200px}
+nav{position:sticky;top:0;z-index:5;padding:10px 28px;background:#e8edf3;font-size:14px;box-shadow:0 1px 3px rgba(0,0,0,.12)}
+nav a{margin-right:14px;color:#1f3a5f;white-space:nowrap;line-height:1.9}
+section{scroll-margin-top:64px}
+th[tabindex]{cursor:pointer;user-select:none}
+th[aria-sort=ascending]::after{content:" \\25B2";font-size:10px}
+th[aria-sort=descending]::after{content:" \\25BC";font-size:10px}
+input.filter{display:block;margin:6px 0 2px;padding:4px 8px;width:min(320px,100%);border:1px solid #c5ccd6;border-radius:5px}
+td.bar{width:160px;min-width:80px}
+td.bar i{display:block;height:10px;background:#4a78b5;border-radius:2px}
+td.ex{white-space:nowrap}
+img.ex{width:auto;height:48px;max-width:72px;margin:0 3px 0 0;border:1px solid #d5dae1;vertical-align:middle}
+img.ex:hover{height:96px;max-width:none}
+.order{margin:4px 0}
+.order button{margin-right:6px;padding:2px 8px;border:1px solid #c5ccd6;border-radius:4px;background:#fff;cursor:pointer}
+.block{overflow-x:auto}
+main{padding:8px 28px 40px;max-width:1600px}
 section{background:#fff;border-radius:8px;padding:14px 20px;margin:18px 0;box-shadow:0 1px 3px rgba(0,0,0,.08)}
 h2{margin-top:4px;color:#1f3a5f}
 h3{margin-bottom:6px}
@@ -41,37 +57,14 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 th{background:#f0f3f7}
 img{max-width:100%;height:auto;border:1px solid #e3e6ea;margin:6px 0}
 .grid{display:flex;flex-wrap:wrap;gap:24px}
-.grid>div{flex:1 1 480px;min-width:320px}
+.grid>div{flex:1 1 640px;min-width:320px}
 .muted{color:#67727e;font-size:13px}
 code{background:#f0f3f7;padding:1px 4px;border-radius:3px}
 """
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-_NUMERIC_CELL = re.compile(r"^-?[\d,]+(?:\.\d+)?%?$")
-
-
-def _is_number(cell: object) -> bool:
-    return isinstance(cell, (int, float)) or bool(_NUMERIC_CELL.match(str(cell)))
-
-
-def _cell(value: object) -> object:
-    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-def _html_table(headers: Sequence[str], rows: Sequence[Sequence[object]], limit: Optional[int] = None) -> str:
-    """A table; columns holding only numbers are right-aligned."""
-    shown = list(rows[:limit] if limit else rows)
-    numeric = [bool(shown) and all(_is_number(r[i]) for r in shown) for i in range(len(headers))]
-    head = "".join(f'<th{" class=n" if numeric[i] else ""}>{_e(h)}</th>' for i, h in enumerate(headers))
-    body = "".join("<tr>" + "".join(f'<td{" class=n" if numeric[i] else ""}>{_e(_cell(c))}</td>'
-                                    for i, c in enumerate(r)) + "</tr>" for r in shown)
-    more = (f'<p class="muted">{format_count(len(rows) - len(shown))} more rows in the text report.</p>'
-            if limit and len(rows) > len(shown) else "")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+_e = e
+_html_table = html_table
 
 
 def _img(plots: Mapping[str, Path], key: str, alt: str) -> str:
@@ -82,11 +75,22 @@ def _img(plots: Mapping[str, Path], key: str, alt: str) -> str:
     return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
 
 
-def _counts_block(counts: Counts, plots: Mapping[str, Path], key: str, limit: int = 20, unit: str = "images") -> str:
-    if not counts.items:
-        return f"<h3>{_e(counts.name)}</h3><p class=\"muted\">No values.</p>"
-    table = _html_table([counts.name, unit], counts.items, limit=limit)
-    return f"<h3>{_e(counts.name)}</h3>{_img(plots, key, counts.name)}{table}"
+@dataclass(frozen=True)
+class PageExamples:
+    """The example thumbnails of one page: which images for which value, their data URIs and prompts."""
+    examples: Examples = Examples()
+    thumbs: Mapping[int, str] = field(default_factory=dict)
+    prompts: Mapping[int, str] = field(default_factory=dict)
+    note: str = ""
+
+
+def _counts_block(counts: Counts, plots: Mapping[str, Path], key: str, unit: str = "images", source: str = "",
+                  ex: PageExamples = PageExamples(), parameter: Optional[str] = None) -> str:
+    if not counts.items:  # its chart only says "no values"
+        return f'<div class="block"><h3>{_e(counts.name)}</h3><p class="muted">No values.</p></div>'
+    table = counts_table(counts, ex.examples, ex.thumbs, ex.prompts, unit, source, parameter)
+    return f'<div class="block"><h3>{_e(counts.name)}</h3>{_img(plots, key, counts.name)}{table}</div>'
+
 
 
 def _section(anchor: str, title: str, body: str, note: str = "") -> str:
@@ -127,10 +131,6 @@ def _distributions_section(analysis: Analysis, plots: Mapping[str, Path]) -> str
                     + f'<div class="grid">{blocks}</div>', note)
 
 
-CARDS_SHOWN = 20
-PAIRS_SHOWN = 15
-
-
 def _quartiles(card: ModelCard, prefix: str) -> str:
     """'7 (6–7.5)': median (Q1–Q3), 'rough' on few images."""
     if not getattr(card, f"{prefix}_images"):
@@ -150,14 +150,11 @@ def _model_cards_section(analysis: Analysis, plots: Mapping[str, Path]) -> str:
              _most_used(card, card.top_samplers, lambda u: sampler_label(u.sampler, u.schedule)),
              _most_used(card, card.sizes, lambda u: f"{u.size} {u.aspect_ratio}".rstrip()),
              _most_used(card, card.vaes, lambda u: u.name), _most_used(card, card.loras, lambda u: u.name))
-            for card in analysis.model_cards[:CARDS_SHOWN]]
-    more = len(analysis.model_cards) - len(rows)
+            for card in analysis.model_cards]
     body = _img(plots, "model_cards", "Usual settings per model") if rows else ""
     body += _html_table(["Model", "images", "share", "first used", "last used", "CFG scale", "Steps",
                          "Denoising", "top sampler", "top size", "top VAE", "top LoRA"],
                         rows) if rows else '<p class="muted">No image names a model.</p>'
-    if more > 0:
-        body += f'<p class="muted">{format_count(more)} more models in {MODEL_CARDS_REPORT}.</p>'
     return _section("model-cards", "Model cards", body,
                     "Each model's usual settings: share of the images that name a model; first and last use by "
                     "created_at; CFG scale, steps and denoising strength as median (Q1–Q3) over the values that "
@@ -179,10 +176,10 @@ def _co_use_section(analysis: Analysis) -> str:
                  f"<p class=\"muted\">n = {format_count(table.images)} images; {format_count(table.supported)} "
                  "pairs meet the support, "
                  f"{format_count(table.standing_out)} stand{'s' if table.standing_out == 1 else ''} out.</p>")
-        body += _html_table(headers, [pair_row(p) for p in table.pairs[:PAIRS_SHOWN]]) if table.pairs else ""
+        body += _html_table(headers, [pair_row(p) for p in table.pairs]) if table.pairs else ""
         if table.always:
             body += "<p>Always together (one never used without the other):</p>" + _html_table(
-                headers, [pair_row(p) for p in table.always[:PAIRS_SHOWN]])
+                headers, [pair_row(p) for p in table.always])
     note = " ".join(co_use_notes(co))
     return _section("co-use", "Co-use", body, f"{note} ({CO_USE_REPORT} has more pairs.)")
 def _labels_section(analysis: Analysis, plots: Mapping[str, Path]) -> str:
@@ -194,7 +191,7 @@ def _labels_section(analysis: Analysis, plots: Mapping[str, Path]) -> str:
     if words:
         body += "<h3>In plain words</h3><ul>" + "".join(f"<li>{_e(w.lstrip('- '))}</li>" for w in words) + "</ul>"
     body += _img(plots, "labels", "Label findings and model")
-    body += f"<h3>Findings</h3>{_html_table(FINDING_HEADERS, finding_rows(la.findings), limit=40)}"
+    body += f"<h3>Findings</h3>{_html_table(FINDING_HEADERS, finding_rows(la.findings))}"
     body += "<h3>Model</h3>" + "".join(f"<p>{_e(line)}</p>" for line in model_summary(la.model))
     if la.model.importances:
         body += _html_table(["field", "importance (ROC-AUC drop)", "±"],
@@ -202,11 +199,20 @@ def _labels_section(analysis: Analysis, plots: Mapping[str, Path]) -> str:
     return _section("labels", "Labels and keepers", body, method_note(la) + f" All cells: {LABEL_REPORT}.")
 
 
-def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Optional[datetime] = None) -> str:
-    """One self-contained page: every table, every chart embedded as base64 PNG, all text
-    from the database and the user escaped."""
+def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Optional[datetime] = None,
+                thumbs: Optional[Mapping[int, str]] = None, missing_thumbs: int = 0) -> str:
+    """One self-contained page: every table, every chart embedded as base64 PNG, the example
+    thumbnails (``thumbs``: image id -> data URI) inlined, all text from the database and the
+    user escaped; its own script makes the tables sortable and filterable."""
     generated = generated or datetime.now()
     o = analysis.options
+    thumbs = dict(thumbs or {})
+    note = ""
+    if analysis.examples.by_value:
+        note = (f" Example images: up to {o.examples} for each of the top values."
+                + (f" {format_count(missing_thumbs)} could not be shown (moved, deleted or not an image)."
+                   if missing_thumbs else ""))
+    ex = PageExamples(analysis.examples, thumbs, {i.id: i.prompt or "" for i in analysis.examples.images}, note)
     sections: list[tuple[str, str, str]] = []  # (anchor, nav title, html)
 
     # summary
@@ -222,10 +228,12 @@ def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Option
     ]
     sections.append(("summary", "Summary", _section("summary", "Summary", _html_table(["", ""], summary_rows))))
 
-    params = "".join(f"<div>{_counts_block(c, plots, 'param:' + c.name)}</div>" for c in analysis.parameters)
+    params = "".join(_counts_block(c, plots, 'param:' + c.name, source=PARAMETER_REPORT, ex=ex)
+                     for c in analysis.parameters)
     sections.append(("parameters", "Parameters", _section(
         "parameters", "Parameters", f'<div class="grid">{params}</div>',
-        "Images per value (top 20; parameter_counts.txt has all). Empty values are not counted.")))
+        "Images per value; click a column to sort, type to filter; the bar's share and an example's prompt "
+        "show on hover. Empty values are not counted." + ex.note)))
     sections.append(("distributions", "By value", _distributions_section(analysis, plots)))
     sections.append(("topics", "Themes", _topics_section(analysis, plots)))
 
@@ -240,11 +248,13 @@ def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Option
         "keywords", "Keywords", kw, "Images whose prompt contains the keyword as a whole word or phrase "
                                     "(case-insensitive).")))
 
-    words = "".join(f"<div>{_counts_block(c, plots, key, limit=30, unit=unit)}</div>" for c, key, unit in (
-        (analysis.prompt_words, "words:prompt", "count"), (analysis.negative_words, "words:negative", "count"),
-        (analysis.prompt_tags, "tags:prompt", "images"), (analysis.negative_tags, "tags:negative", "images")))
+    words = "".join(_counts_block(c, plots, key, unit=unit, source=source) for c, key, unit, source in (
+        (analysis.prompt_words, "words:prompt", "count", PROMPT_WORDS_REPORT),
+        (analysis.negative_words, "words:negative", "count", NEGATIVE_WORDS_REPORT),
+        (analysis.prompt_tags, "tags:prompt", "images", PROMPT_TAGS_REPORT),
+        (analysis.negative_tags, "tags:negative", "images", NEGATIVE_TAGS_REPORT)))
     tfidf = _img(plots, "tfidf", "TF-IDF") + _html_table(["Term", "summed TF-IDF"],
-                                                         [(t, f"{s:.3f}") for t, s in analysis.tfidf], limit=30)
+                                                         [(t, f"{s:.3f}") for t, s in analysis.tfidf])
     sections.append(("prompts", "Prompts", _section(
         "prompts", "Prompts", f'<div class="grid">{words}</div><h3>TF-IDF</h3>{tfidf}',
         "Words are counted per occurrence, tags (comma-separated, weights and brackets removed) once per image. "
@@ -252,11 +262,14 @@ def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Option
 
     lora = analysis.lora
     lora_rows = [(s.name, s.images, "" if s.mean_weight is None else f"{s.mean_weight:.2f}") for s in lora.loras]
-    body = _img(plots, "lora", "LoRA usage") + _html_table(["LoRA", "images", "mean weight"], lora_rows, limit=30)
-    body += "<h3>LoRA + Model</h3>" + _html_table(["LoRA", "Model", "images"], lora.by_model,
-                                                  limit=30)
+    lora_total = max(1, lora.images_with_lora)
+    lora_extra = [bar_cell(s.name, s.images, lora_total) + example_cell(ex.examples.ids_for("LoRA", s.name),
+                                                                          ex.thumbs, ex.prompts) for s in lora.loras]
+    body = _img(plots, "lora", "LoRA usage") + _html_table(["LoRA", "images", "mean weight"], lora_rows, LORA_REPORT,
+                                                           lora_extra)
+    body += "<h3>LoRA + Model</h3>" + _html_table(["LoRA", "Model", "images"], lora.by_model, LORA_REPORT)
     for other in lora.other:
-        body += f"<h3>{_e(other.name)}</h3>" + _html_table([other.name, "images"], other.items, limit=30)
+        body += f"<h3>{_e(other.name)}</h3>" + _html_table([other.name, "images"], other.items)
     sections.append(("resources", "LoRAs", _section(
         "resources", "LoRAs and other resources", body,
         f"{format_count(lora.images_with_lora)} of {format_count(analysis.images)} images use at least one LoRA.")))
@@ -268,7 +281,7 @@ def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Option
     combos = ""
     for tab, key in ((analysis.model_sampler, "heat:model_sampler"), (analysis.sampler_cfg, "heat:sampler_cfg")):
         combos += (f"<h3>{_e(tab.row_name)} + {_e(tab.col_name)}</h3>" + _img(plots, key, f"{tab.row_name} x {tab.col_name}")
-                   + _html_table([tab.row_name, tab.col_name, "images"], tab.pairs, limit=20))
+                   + _html_table([tab.row_name, tab.col_name, "images"], tab.pairs))
     sections.append(("combinations", "Combinations", _section("combinations", "Combinations", combos)))
 
     t = analysis.trends
@@ -318,7 +331,7 @@ def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Option
             "with the same model a hires pass.")))
 
     if analysis.camera.images:
-        cam = "".join(f"<div>{_counts_block(c, {}, '', limit=15)}</div>" for c in analysis.camera.fields)
+        cam = "".join(f"<div>{_counts_block(c, {}, '')}</div>" for c in analysis.camera.fields)
         sections.append(("camera", "Camera photos", _section(
             "camera", "Camera photos", _img(plots, "camera", "Camera photos") + f'<div class="grid">{cam}</div>',
             f"{format_count(analysis.camera.images)} ordinary photos (no generation data, EXIF names a camera).")))
@@ -346,10 +359,13 @@ def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Option
         f"<header><h1>ExifData Analytics report</h1>"
         f"<p>{format_count(analysis.images)} images from {_e(analysis.db_path)}</p>"
         f"<p>Generated {_e(generated.strftime('%Y-%m-%d %H:%M'))}; filters: {_e(o.filters.describe())}</p></header>"
-        f"<nav>{nav}</nav><main>{body}</main></body></html>\n"
+        f"<nav>{nav}</nav><main>{body}</main>{thumbnails_block(thumbs)}{page_script()}</body></html>\n"
     )
 
 
-def write_html_report(analysis: Analysis, plots: Mapping[str, Path], out_dir: Path) -> Path:
+def write_html_report(analysis: Analysis, plots: Mapping[str, Path], out_dir: Path,
+                      thumbnail_dir: Optional[Path] = None) -> Path:
+    """report.html; the example thumbnails are made (or read from ``thumbnail_dir``'s cache) here."""
     prepare_output_dir(out_dir)
-    return write_file(out_dir / HTML_REPORT, format_html(analysis, plots))
+    thumbs, missing = thumbnails(analysis.examples, thumbnail_dir)
+    return write_file(out_dir / HTML_REPORT, format_html(analysis, plots, thumbs=thumbs, missing_thumbs=missing))

@@ -41,6 +41,11 @@ def _library(root: Path) -> None:
     prompt, workflow, _ = comfyui_graph("a castle at dusk", "ugly", model="sd_xl_base_1.0.safetensors", seed=5,
                                         steps=25)
     write_png(root / "comfy" / "castle.png", {"prompt": prompt, "workflow": workflow})
+    (root / "hires").mkdir(exist_ok=True)
+    write_png(root / "hires" / "dragon.png", {"parameters": a1111_infotext("a dragon", None, {
+        "Steps": 24, "Sampler": "Heun", "CFG scale": 6, "Seed": 9, "Size": "512x512", "Model": "dreamshaper_8",
+        "Denoising strength": 0.4, "Hires upscale": 2, "Hires steps": 10, "Hires upscaler": "Latent",
+        "Version": "v1.10.1"})})
     write_png(root / "plain.png")
 
 
@@ -137,8 +142,9 @@ def test_every_dashboard_bar_and_model_card_links_to_exactly_its_images(served, 
     assert {"sampler", "model", "steps", "cfg", "size", "lora", "generator", "scheduler"} <= fields
     for url, n in bars:
         assert served.api(_query_of(url))["total"] == n, url
-    # 'Euler a' is one bar of 3 images
+    # 'Euler a' is one bar of 3 images; the hires pass of the dragon one of 1
     assert ('/search?q=sampler%3D%22Euler+a%22', 3) in bars
+    assert ('/search?q=stage%3D%22hires%22', 1) in bars
 
 
 def test_facets_narrow_the_query_to_the_images_they_count(served):

@@ -14,6 +14,7 @@ import logging
 import mimetypes
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -222,8 +223,12 @@ def dashboard_of(db_path: Path) -> Dashboard:
 def computed_apart(db_path: Path) -> Dashboard:
     """``dashboard_of`` in a fresh process that ends with it: the analysis of a large library
     takes hundreds of MB for a few seconds, and the server should not keep them."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), max_tasks_per_child=1) as pool:
-        return pool.submit(dashboard_of, Path(db_path)).result()
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), max_tasks_per_child=1) as pool:
+            return pool.submit(dashboard_of, Path(db_path)).result()
+    except (BrokenProcessPool, OSError) as exc:  # no process to be had (a frozen or embedded interpreter)
+        logger.warning("the dashboard's analysis runs in the server itself: %s", exc)
+        return dashboard_of(Path(db_path))
 
 
 def dashboard_sections(analysis) -> list[dict]:
@@ -244,6 +249,22 @@ def dashboard_sections(analysis) -> list[dict]:
                          "rows": [{"value": s.name, "images": s.images, "max": top,
                                    "url": links.parameter_url("LoRA", s.name)}
                                   for s in analysis.lora.loras[:DASHBOARD_ROWS]]})
+    stages = analysis.stages.later_passes
+    if stages:
+        top = max(p.images for p in stages)
+        sections.append({"title": "Later passes", "anchor": "stages", "total": analysis.stages.multi_pass, "more": 0,
+                         "rows": [{"value": p.role, "images": p.images, "max": top,
+                                   "url": links.search_url(links.condition("stage", p.role))} for p in stages]})
+    co = analysis.co_use
+    for table, fields in ((co.lora_model, ("lora", "model")), (co.lora_lora, ("lora", "lora"))) if co else ():
+        if not table.pairs:
+            continue
+        top = max(p.both for p in table.pairs)
+        rows = [{"value": f"{p.a} + {p.b}", "images": p.both, "max": top,
+                 "url": links.search_url(f"{links.condition(fields[0], p.a)} {links.condition(fields[1], p.b)}")}
+                for p in table.pairs[:DASHBOARD_ROWS]]
+        sections.append({"title": f"{table.a_name} + {table.b_name}", "anchor": f"co-use-{table.kind}",
+                         "total": table.images, "more": max(0, len(table.pairs) - DASHBOARD_ROWS), "rows": rows})
     months = _months(analysis)
     if months:
         top = max(n for _, n in months)

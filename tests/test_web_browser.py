@@ -70,7 +70,11 @@ def test_an_image_page_shows_its_parameters_and_copies_the_infotext(browser, sit
     assert browser.find_element("id", "prompt").text == "a castle at dusk"
     button = browser.find_element("css selector", "button.copy")
     button.click()
-    assert button.get_attribute("data-copied") in ("yes", "no")  # headless: the clipboard may be refused
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # the clipboard answers asynchronously; headless, it may refuse (then the text is selected)
+    WebDriverWait(browser, 10).until(lambda _: button.get_attribute("data-copied") is not None)
+    assert button.get_attribute("data-copied") in ("yes", "no")
     if button.get_attribute("data-copied") == "no":  # then the text is selected for the user to copy
         selected = browser.execute_script("return window.getSelection().toString()")
         assert "a castle at dusk" in selected and "Steps: 25" in selected

@@ -6,13 +6,15 @@ document.addEventListener("click", function (event) {
   var source = document.getElementById(button.getAttribute("data-copy"));
   if (!source) return;
   var text = source.textContent;
+  var answered = false;
   function done(ok) {
+    if (answered) return;
+    answered = true;
     button.textContent = ok ? "Copied" : "Select and copy";
     button.setAttribute("data-copied", ok ? "yes" : "no");
   }
-  if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(false); });
-  } else {
+  // Without the clipboard the text is left selected, so the user can copy it by hand.
+  function selectAndCopy() {
     var range = document.createRange();
     range.selectNodeContents(source);
     var selection = window.getSelection();
@@ -21,5 +23,14 @@ document.addEventListener("click", function (event) {
     var ok = false;
     try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
     done(ok);
+  }
+  if (navigator.clipboard && window.isSecureContext) {
+    // A browser may leave the promise pending (a permission prompt nobody answers): fall back after 2 s.
+    var fallback = setTimeout(function () { if (!answered) selectAndCopy(); }, 2000);
+    navigator.clipboard.writeText(text).then(
+      function () { clearTimeout(fallback); done(true); },
+      function () { clearTimeout(fallback); selectAndCopy(); });
+  } else {
+    selectAndCopy();
   }
 });

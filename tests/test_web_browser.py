@@ -25,6 +25,18 @@ def _url(served, path: str = "/") -> str:
     return f"http://127.0.0.1:{served.port}{path}"
 
 
+def _navigate(browser, action) -> None:
+    """Do what leaves the page (a submit, a click on a link) and wait until the next one has loaded:
+    Selenium does not wait for a form submit, so reading the page at once may read the old one."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old_page = browser.find_element("tag name", "html")
+    action()
+    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(old_page))
+    WebDriverWait(browser, 10).until(lambda b: b.execute_script("return document.readyState") == "complete")
+
+
 def _count(browser) -> int:
     return int(browser.find_element("id", "result-count").get_attribute("data-total"))
 
@@ -35,7 +47,7 @@ def test_clicking_a_bar_narrows_the_grid_to_its_images(browser, site):
     bar = browser.find_element("css selector", '#sampler a.bar-link[title^="Euler a:"]')
     expected = int(bar.get_attribute("data-images"))
     assert expected == 3
-    bar.click()
+    _navigate(browser, bar.click)
     assert _count(browser) == expected
     tiles = browser.find_elements("css selector", ".grid .tile")
     assert len(tiles) == expected
@@ -50,11 +62,11 @@ def test_a_typed_search_shows_its_count_and_a_facet_narrows_it(browser, site):
     browser.get(_url(served))
     box = browser.find_element("id", "q")
     box.send_keys("knight")
-    box.submit()
+    _navigate(browser, box.submit)
     assert _count(browser) == _total(db_path, "knight") == 6
     facet = browser.find_element("css selector", '.facet[data-facet="model"] a.facet-link[title="juggernautXL_v9"]')
     expected = int(facet.get_attribute("data-images"))
-    facet.click()
+    _navigate(browser, facet.click)
     assert _count(browser) == expected == _total(db_path, 'knight model="juggernautXL_v9"') == 2
     assert len(browser.find_elements("css selector", ".grid .tile")) == 2
 
@@ -62,7 +74,7 @@ def test_a_typed_search_shows_its_count_and_a_facet_narrows_it(browser, site):
 def test_an_image_page_shows_its_parameters_and_copies_the_infotext(browser, site):
     served, _ = site
     browser.get(_url(served, "/search?q=castle"))
-    browser.find_element("css selector", ".grid .tile").click()
+    _navigate(browser, browser.find_element("css selector", ".grid .tile").click)
     rows = {r.find_element("css selector", "th").text: r.find_element("css selector", "td").text
             for r in browser.find_elements("css selector", "#parameters tr")}
     assert rows["Generator"] == "ComfyUI" and rows["Steps"] == "25" and rows["Seed"] == "5"

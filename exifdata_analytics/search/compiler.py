@@ -108,7 +108,9 @@ class _Compiler:
         if isinstance(node, Or):
             return "(" + " OR ".join(self.sql(c) for c in node.children) + ")"
         if isinstance(node, Not):
-            return f"NOT ({self.sql(node.child)})"
+            # a condition on a NULL column is NULL, and NOT NULL is NULL: the image without the
+            # value is one that does not match, so NOT keeps it
+            return f"NOT IFNULL(({self.sql(node.child)}), 0)"
         if isinstance(node, Field):
             return self.field(node)
         if isinstance(node, Text):  # CJK text (see _fts): a substring of the prompt texts
@@ -236,7 +238,7 @@ class _Compiler:
             self.params.append(number)
             return f"NOT IFNULL({column} = ?, 0)"
         self.params.append(number)
-        return f"IFNULL({column} {op} ?, 0)"
+        return f"{column} {op} ?"  # plain, so an index on the column can answer it (NULL: no match)
 
     @staticmethod
     def number(name: str, raw: str, is_int: bool):
@@ -255,19 +257,20 @@ class _Compiler:
     def resource_field(self, name: str, op: str, value: str) -> str:
         if op not in (":", "=", "!="):
             raise QueryError(f"'{name}{op}{value}': use {name}:NAME")
-        kinds = RESOURCE_FIELDS[name]
-        sql = "images.id IN (SELECT image_id FROM resources WHERE "
-        if kinds:
-            sql += f"kind IN ({', '.join('?' for _ in kinds)}) AND "
-            self.params.extend(kinds)
+        kinds = RESOURCE_FIELDS[name] or ()
         test, param = (("LIKE ? ESCAPE '\\'", "%" + _like_escape(value).replace("*", "%") + "%") if op == ":"
                        else ("= ? COLLATE NOCASE", value))
-        # any spelling of the same resource: its canonical name is that of a spelling the value matches
-        families = sorted({resource_family(k) for k in kinds}) if kinds else []
+        # any spelling of the same resource: its canonical name is that of a spelling the value
+        # matches. Every name written is a spelling of its canonical name (names.note_spellings), so
+        # the small spellings table is searched and resources looked up by index (kind, canonical);
+        # only names without a canonical name (no stem) are matched one by one
+        kinds_sql = f"kind IN ({', '.join('?' for _ in kinds)}) AND " if kinds else ""
+        families = sorted({resource_family(k) for k in kinds})
         families_sql = f"kind IN ({', '.join('?' for _ in families)}) AND " if families else ""
-        sql += (f"(name {test} OR canonical_name IN (SELECT canonical FROM spellings WHERE {families_sql}"
-                f"(spelling {test} OR canonical {test}))))")
-        self.params.extend([param, *families, param, param])
+        sql = (f"images.id IN (SELECT image_id FROM resources WHERE {kinds_sql}canonical_name IN "
+               f"(SELECT canonical FROM spellings WHERE {families_sql}(spelling {test} OR canonical {test})) "
+               f"UNION ALL SELECT image_id FROM resources WHERE {kinds_sql}canonical_name IS NULL AND name {test})")
+        self.params.extend([*kinds, *families, param, param, *kinds, param])
         return sql if op != "!=" else f"NOT ({sql})"
 
     def stage_field(self, name: str, op: str, value: str) -> str:
@@ -298,20 +301,20 @@ class _Compiler:
         day = _parse_day(name, value)
         if name == "since":
             self.params.append(day.isoformat())
-            return "IFNULL(created_at >= ?, 0)"
+            return "created_at >= ?"
         if name == "until":
             self.params.append((day + timedelta(days=1)).isoformat())
-            return "IFNULL(created_at < ?, 0)"
+            return "created_at < ?"
         start, end = day.isoformat(), (day + timedelta(days=1)).isoformat()
         if op in (":", "="):
             self.params.extend([start, end])
-            return "IFNULL(created_at >= ? AND created_at < ?, 0)"
+            return "(created_at >= ? AND created_at < ?)"
         if op in (">=", ">"):
             self.params.append(start if op == ">=" else end)
-            return "IFNULL(created_at >= ?, 0)"
+            return "created_at >= ?"
         if op in ("<", "<="):
             self.params.append(start if op == "<" else end)
-            return "IFNULL(created_at < ?, 0)"
+            return "created_at < ?"
         self.params.extend([start, end])
         return "NOT IFNULL(created_at >= ? AND created_at < ?, 0)"
 
@@ -343,8 +346,8 @@ class _Compiler:
             raise QueryError(f"'size{op}{value}': write the generation size as size:512x768 "
                              "(or use width>=…, height>=…)")
         self.params.extend([int(m.group(1)), int(m.group(2))])
-        sql = "IFNULL(width = ? AND height = ?, 0)"
-        return sql if op != "!=" else f"NOT {sql}"
+        sql = "(width = ? AND height = ?)"
+        return sql if op != "!=" else f"NOT IFNULL({sql}, 0)"
 
 
 def _nesting(node: Node) -> int:

@@ -50,6 +50,9 @@ class DateTag:
 # Creation first. ExifTool runs with -e (no Composite tags), so IPTC's date and time and EXIF's
 # offsets are joined here.
 CREATION_TAGS = (
+    # videos: QuickTime's and Matroska's dates are UTC by their specs (ffmpeg writes 0000:00:00 when unset)
+    DateTag("CreateDate", ("QuickTime",), utc=True),
+    DateTag("DateTimeOriginal", ("Matroska",), utc=True),
     DateTag("DateTimeOriginal", completion="OffsetTimeOriginal"),
     DateTag("CreateDate", completion="OffsetTimeDigitized"),
     DateTag("DateCreated", completion="TimeCreated"),

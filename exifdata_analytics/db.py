@@ -7,6 +7,7 @@ interrupted run leaves only whole batches behind.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -21,178 +22,20 @@ from typing import Iterable, Iterator, Optional, Sequence
 
 from .errors import DatabaseError
 from .models import RECORD_COLUMNS, ImageRecord, Resource  # noqa: F401 - ImageRecord: db.ImageRecord
+from .motion import STILL, motion_of
 from .names.entities import file_stem
 from .names.refresh import canonical_row, note_spellings, refresh as refresh_names
+from .schema import BROWSE_VIEW_OMITS, MIGRATIONS, SCHEMA_VERSION  # noqa: F401 - BROWSE_VIEW_OMITS: db.BROWSE_VIEW_OMITS
 from .stages import Stage, stage_rows, stages_from_json
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 # the row of images as written (every column but id), declared once in models
 IMAGE_COLUMNS = RECORD_COLUMNS
 
-# the triggers that keep the prompt index equal to images (schema 1, and again in schema 3)
-_FTS_TRIGGERS = """
-CREATE TRIGGER images_fts_insert AFTER INSERT ON images BEGIN
-    INSERT INTO images_fts(rowid, prompt, negative_prompt) VALUES (new.id, new.prompt, new.negative_prompt);
-END;
-CREATE TRIGGER images_fts_delete AFTER DELETE ON images BEGIN
-    INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt)
-    VALUES ('delete', old.id, old.prompt, old.negative_prompt);
-END;
-CREATE TRIGGER images_fts_update AFTER UPDATE OF prompt, negative_prompt ON images BEGIN
-    INSERT INTO images_fts(images_fts, rowid, prompt, negative_prompt)
-    VALUES ('delete', old.id, old.prompt, old.negative_prompt);
-    INSERT INTO images_fts(rowid, prompt, negative_prompt) VALUES (new.id, new.prompt, new.negative_prompt);
-END;
-"""
-
-_SCHEMA_V1 = """
-CREATE TABLE images (
-    id                 INTEGER PRIMARY KEY,
-    path               TEXT NOT NULL UNIQUE,
-    file_name          TEXT NOT NULL,
-    folder             TEXT NOT NULL,
-    size_bytes         INTEGER,
-    mtime_ns           INTEGER,
-    sha256             TEXT,
-    format             TEXT,
-    image_width        INTEGER,
-    image_height       INTEGER,
-    generator          TEXT,
-    prompt             TEXT,
-    negative_prompt    TEXT,
-    steps              INTEGER,
-    seed,              -- no type: ComfyUI seeds reach 2**64-1, past SQLite's INTEGER; those stay exact as TEXT
-    sampler            TEXT,
-    scheduler          TEXT,
-    cfg_scale          REAL,
-    denoising_strength REAL,
-    width              INTEGER,
-    height             INTEGER,
-    model              TEXT,
-    model_hash         TEXT,
-    vae                TEXT,
-    clip_skip          INTEGER,
-    params_json        TEXT,
-    raw_json           TEXT,
-    extra_json         TEXT,  -- tags our own readers found where ExifTool cannot look (stealth pixels)
-    created_at         TEXT,
-    parse_status       TEXT NOT NULL,
-    error              TEXT,
-    parser             TEXT,
-    indexed_at         TEXT NOT NULL
-);
-CREATE INDEX images_folder ON images(folder);
-CREATE INDEX images_generator ON images(generator);
-CREATE INDEX images_model ON images(model);
-CREATE INDEX images_sampler ON images(sampler);
-CREATE INDEX images_sha256 ON images(sha256);
-CREATE INDEX images_created_at ON images(created_at);
-CREATE INDEX images_parse_status ON images(parse_status);
-
-CREATE TABLE resources (
-    id        INTEGER PRIMARY KEY,
-    image_id  INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
-    kind      TEXT NOT NULL,
-    name      TEXT NOT NULL,
-    hash      TEXT,
-    weight    REAL,
-    source    TEXT
-);
-CREATE INDEX resources_image ON resources(image_id);
-CREATE INDEX resources_kind_name ON resources(kind, name);
-
-CREATE VIRTUAL TABLE images_fts USING fts5(
-    prompt, negative_prompt, content='images', content_rowid='id',
-    tokenize='unicode61 remove_diacritics 2'
-);
-""" + _FTS_TRIGGERS
-
-# one name per thing (canonical sampler, schedule, model, VAE, resource) and where the date came from;
-# the indexes cover what names.refresh groups by, so that it reads indexes, not the table
-_SCHEMA_V2 = """
-ALTER TABLE images ADD COLUMN canonical_sampler TEXT;
-ALTER TABLE images ADD COLUMN canonical_scheduler TEXT;
-ALTER TABLE images ADD COLUMN canonical_model TEXT;
-ALTER TABLE images ADD COLUMN canonical_vae TEXT;
-ALTER TABLE images ADD COLUMN created_source TEXT;
-ALTER TABLE resources ADD COLUMN canonical_name TEXT;
-DROP INDEX images_sampler;
-CREATE INDEX images_sampler ON images(sampler, scheduler, canonical_sampler, canonical_scheduler);
-DROP INDEX images_model;
-CREATE INDEX images_model ON images(model, model_hash, canonical_model);
-CREATE INDEX images_vae ON images(vae, canonical_vae);
-CREATE INDEX images_canonical_model ON images(canonical_model);
-CREATE TABLE spellings (
-    kind      TEXT NOT NULL,  -- 'checkpoint', 'vae', or a resource family: 'lora', 'embedding', …
-    spelling  TEXT NOT NULL,  -- a name as some image wrote it
-    canonical TEXT NOT NULL,  -- the entity it names
-    PRIMARY KEY (kind, spelling)
-) WITHOUT ROWID;
-DROP INDEX resources_kind_name;
-CREATE INDEX resources_kind_name ON resources(kind, name, hash, canonical_name);
-CREATE TABLE model_file_hashes (  -- the unused command's cache: a models folder is hashed once
-    path       TEXT PRIMARY KEY,
-    size_bytes INTEGER NOT NULL,
-    mtime_ns   INTEGER NOT NULL,
-    sha256     TEXT NOT NULL,
-    autov1     TEXT NOT NULL,
-    addnet     TEXT
-);
-"""
-
-# the prompt index names its content table as Datasette and sqlite-utils look for it
-# (content="images": their detection matches that text, not content='images'); the index is
-# rebuilt from the table. images_browse: every column but ExifTool's raw JSON, for browsing
-_SCHEMA_V3 = """
-DROP TRIGGER images_fts_insert;
-DROP TRIGGER images_fts_delete;
-DROP TRIGGER images_fts_update;
-DROP TABLE images_fts;
-CREATE VIRTUAL TABLE images_fts USING fts5(
-    prompt, negative_prompt, content="images", content_rowid="id",
-    tokenize='unicode61 remove_diacritics 2'
-);
-""" + _FTS_TRIGGERS + """
-INSERT INTO images_fts(images_fts) VALUES ('rebuild');
-CREATE VIEW images_browse AS SELECT
-    id, path, file_name, folder, size_bytes, mtime_ns, sha256, format, image_width, image_height, generator,
-    prompt, negative_prompt, steps, seed, sampler, scheduler, cfg_scale, denoising_strength, width, height,
-    model, model_hash, vae, clip_skip, params_json, created_at, parse_status, error, parser, indexed_at,
-    canonical_sampler, canonical_scheduler, canonical_model, canonical_vae, created_source
-FROM images;
-"""
-
-# every sampler pass of images made in more than one (stages.py); the first pass stays in images
-_SCHEMA_V4 = """
-CREATE TABLE stages (
-    image_id   INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
-    stage      INTEGER NOT NULL,  -- 0 = the first pass (the images row), then in the order they ran
-    role       TEXT NOT NULL,     -- first, refiner, hires, pass
-    sampler    TEXT,
-    scheduler  TEXT,
-    steps      INTEGER,
-    cfg_scale  REAL,
-    denoise    REAL,
-    seed,                         -- no type, as images.seed
-    model      TEXT,
-    start_step INTEGER,
-    end_step   INTEGER,
-    loras_json TEXT,              -- [{"name", "weight"}] of LoRAs applied at this pass
-    node       TEXT,              -- where it was read: ComfyUI node id and class, or the infotext key
-    PRIMARY KEY (image_id, stage)
-) WITHOUT ROWID;
-CREATE INDEX stages_role_model ON stages(role, model);
-"""
-
-# version -> script that brings a database from version-1 to version
-MIGRATIONS = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3, 4: _SCHEMA_V4}
-# the columns images_browse leaves out (tests check it has every other one)
-BROWSE_VIEW_OMITS = ("raw_json", "extra_json")
 # version -> what fills the new columns of existing rows, in the migration's transaction
 def fill_stages(con: sqlite3.Connection) -> None:
     """The stages of existing rows, read off their stored params (no file is read again)."""
@@ -202,7 +45,24 @@ def fill_stages(con: sqlite3.Connection) -> None:
     _replace_stages(con, [(row["id"], stages_from_json(row["params_json"], dict(row))) for row in rows], clear=False)
 
 
-FILL_AFTER_MIGRATION = {2: refresh_names, 4: fill_stages}
+def fill_motion(con: sqlite3.Connection) -> None:
+    """Motion of the animations already indexed, read off their stored ExifTool JSON (earlier
+    versions indexed no video, so only GIF, WebP and APNG rows can have any)."""
+    rows = con.execute("SELECT id, raw_json FROM images WHERE format IN ('GIF', 'WEBP', 'APNG') "
+                       "AND raw_json IS NOT NULL")
+    updates = []
+    for image_id, raw in rows:
+        try:
+            tags = json.loads(raw)
+        except ValueError:
+            continue
+        motion = motion_of(tags if isinstance(tags, dict) else None)
+        if motion != STILL:
+            updates.append((motion.duration_s, motion.frame_rate, motion.frame_count, image_id))
+    con.executemany("UPDATE images SET duration_s = ?, frame_rate = ?, frame_count = ? WHERE id = ?", updates)
+
+
+FILL_AFTER_MIGRATION = {2: refresh_names, 4: fill_stages, 5: fill_motion}
 
 
 BUSY_TIMEOUT_S = 30.0

@@ -30,6 +30,9 @@ STATUSES = (STATUS_OK, STATUS_NO_METADATA, STATUS_UNPARSED, STATUS_ERROR)
 # A key of params_json that the ComfyUI parser writes and coverage counts: the node classes that a
 # traced setting or prompt was linked to but could not be read from (the parser's next gaps).
 UNREAD_NODES_KEY = "Unread nodes"
+# Another: the fields where a save node's A1111-style text disagrees with the graph (the graph's
+# values are kept; the text's are under params["infotext"]).
+SAVER_TEXT_DIFFERS_KEY = "Saver text differs"
 
 # created_source values: where created_at came from (``dates``), most trusted first
 CREATED_EMBEDDED = "embedded"  # EXIF/XMP/IPTC/PNG dates in the file
@@ -115,6 +118,11 @@ IMAGE_COLUMNS: tuple[Column, ...] = (
     Column("canonical_vae", Optional[str], "TEXT", CANONICAL, "the VAE as one entity, under its most used spelling"),
     Column("created_source", Optional[str], "TEXT", STORED,
            "where created_at came from: embedded, generator, file_name, folder or mtime"),
+    # schema 5: videos and animations (NULL for a still image)
+    Column("duration_s", Optional[float], "REAL", FILE, "play time in seconds of a video or animation"),
+    Column("frame_rate", Optional[float], "REAL", FILE,
+           "frames per second: the video track's, or an animation's frames over its duration"),
+    Column("frame_count", Optional[int], "INTEGER", FILE, "frames of an animation (GIF, APNG, WebP) or video"),
 )
 
 COLUMNS_BY_NAME: Mapping[str, Column] = {c.name: c for c in IMAGE_COLUMNS}

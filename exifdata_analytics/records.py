@@ -20,6 +20,7 @@ from .dates import creation_time
 from .exiftool import FileTags
 from .models import (COLUMNS_BY_NAME, RECIPE_COLUMNS, STATUS_ERROR, STATUS_NO_METADATA, STATUS_OK,
                      STATUS_UNPARSED, ImageRecord, Resource)
+from .motion import motion_of
 from .parsers import parse_tags
 from .parsers.tags import IndexedTags, find_tag, iter_tags
 from .safe_files import sha256_of_file
@@ -157,10 +158,12 @@ def build_record(entry: FileEntry, ft: FileTags, sha256: Optional[str], indexed_
         if extra:
             cols, resources = parsed_columns(merged_tags(tags, extra), entry.mtime_ns, ft.error, path=entry.path)
     width, height = pixel_size(tags)
+    motion = motion_of(tags)
     record = ImageRecord(
         path=entry.path, file_name=os.path.basename(entry.path), folder=os.path.dirname(entry.path),
         size_bytes=entry.size, mtime_ns=entry.mtime_ns, sha256=sha256,
         format=fmt, image_width=width, image_height=height, raw_json=ft.raw_json,
+        duration_s=motion.duration_s, frame_rate=motion.frame_rate, frame_count=motion.frame_count,
         extra_json=json.dumps(extra, ensure_ascii=False) if extra else None, indexed_at=indexed_at, **cols,
     )
     return record, resources

@@ -16,11 +16,14 @@ from typing import Iterator, Optional, Sequence
 
 logger = logging.getLogger(__name__)
 
-# Containers that image generators write and ExifTool reads metadata from.
+# Containers that image generators write and ExifTool reads metadata from. GIF, WebP and PNG
+# may be animated; the video containers are those ComfyUI's savers write (SaveVideo, VHS Video
+# Combine: MP4/MOV with QuickTime tags, WebM/MKV with Matroska tags).
+VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".webm", ".mkv"})
 IMAGE_EXTENSIONS = frozenset({
     ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".avif", ".heic", ".heif",
     ".jxl", ".tif", ".tiff", ".gif",
-})
+}) | VIDEO_EXTENSIONS
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,10 @@ class ScanProblems:
 
 def is_image_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+
+
+def is_video_name(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in VIDEO_EXTENSIONS
 
 
 def normalize_path(path: str) -> str:

@@ -7,6 +7,11 @@ and they are a few KB each); images with transparency are flattened onto white. 
 read through ``safe_files.open_regular``: a FIFO or device swapped in for an image, or a file
 over the size cap, is refused, and Pillow's decompression-bomb guard stays on. Nothing here
 writes anywhere but the cache folder, and each cached file is written whole (``atomic_write``).
+
+Videos (MP4, MOV, WebM, MKV) get a poster frame: their first picture, decoded with PyAV (FFmpeg's
+libraries, a wheel from PyPI) when it is installed, else a ThumbnailError that says so. Only the
+start of the file is read, so the size cap does not apply to them; frames larger than Pillow's
+bomb limit are refused like images.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from typing import Optional
 
 from .errors import ExifDataError
 from .safe_files import atomic_write, open_regular
+from .scan import is_video_name
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +33,7 @@ SIZES = (96, 160, 320)  # long side in pixels: the report's examples, the grid, 
 DEFAULT_SIZE = 160
 JPEG_QUALITY = 82
 MAX_SOURCE_BYTES = 512 * 1024 * 1024  # larger files are not decoded for a thumbnail
+POSTER_PACKETS = 500  # packets read at most looking for a video's first frame
 # Formats Pillow can decode that generators write; a video has no frame Pillow can read
 IMAGE_FORMATS = frozenset({"PNG", "JPEG", "JPG", "WEBP", "GIF", "BMP", "TIFF", "AVIF", "HEIC", "HEIF", "JXL"})
 
@@ -83,24 +90,29 @@ def thumbnail_bytes(source: Source, cache_dir: Optional[Path], size: int = DEFAU
 
 
 def render(path: str, size: int) -> bytes:
-    """A JPEG of the image at ``path`` whose long side is at most ``size`` pixels."""
+    """A JPEG of the image at ``path`` (a video's first frame) whose long side is at most ``size`` pixels."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
         with open_regular(path) as fh:
-            if fh.seek(0, io.SEEK_END) > MAX_SOURCE_BYTES:
-                raise ThumbnailError(f"{path}: larger than {MAX_SOURCE_BYTES // 2**20} MB, no thumbnail")
-            fh.seek(0)
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
-                with Image.open(fh) as im:
-                    if im.format and im.format.upper() not in IMAGE_FORMATS:
-                        raise ThumbnailError(f"{path}: {im.format} is not an image format for thumbnails")
-                    im.draft("RGB", (size * 2, size * 2))  # JPEG: decode at a reduced scale
-                    im.seek(0)  # the first frame of an animation
-                    im = ImageOps.exif_transpose(im)
+                if is_video_name(path):
+                    im = poster_frame(fh, path)
                     im.thumbnail((size, size), Image.Resampling.LANCZOS)
                     flat = _flattened(im)
+                else:
+                    if fh.seek(0, io.SEEK_END) > MAX_SOURCE_BYTES:
+                        raise ThumbnailError(f"{path}: larger than {MAX_SOURCE_BYTES // 2**20} MB, no thumbnail")
+                    fh.seek(0)
+                    with Image.open(fh) as im:
+                        if im.format and im.format.upper() not in IMAGE_FORMATS:
+                            raise ThumbnailError(f"{path}: {im.format} is not an image format for thumbnails")
+                        im.draft("RGB", (size * 2, size * 2))  # JPEG: decode at a reduced scale
+                        im.seek(0)  # the first frame of an animation
+                        im = ImageOps.exif_transpose(im)
+                        im.thumbnail((size, size), Image.Resampling.LANCZOS)
+                        flat = _flattened(im)
     except ThumbnailError:
         raise
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombWarning,
@@ -109,6 +121,32 @@ def render(path: str, size: int) -> bytes:
     out = io.BytesIO()
     flat.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
     return out.getvalue()
+
+
+def poster_frame(fh, path: str):
+    """The first picture of the video open in ``fh``, as a Pillow image (PyAV decodes it)."""
+    from PIL import Image
+
+    try:
+        import av
+    except ImportError:
+        raise ThumbnailError(f"{path}: a video; its poster frame needs PyAV (pip install av)") from None
+    try:
+        with av.open(fh, mode="r") as container:
+            if not container.streams.video:
+                raise ThumbnailError(f"{path}: no video track")
+            stream = container.streams.video[0]
+            pixels = (stream.codec_context.width or 0) * (stream.codec_context.height or 0)
+            if Image.MAX_IMAGE_PIXELS and pixels > Image.MAX_IMAGE_PIXELS:
+                raise ThumbnailError(f"{path}: a {pixels:,}-pixel frame is over the decompression-bomb limit")
+            for count, packet in enumerate(container.demux(stream)):
+                if count >= POSTER_PACKETS:
+                    break
+                for frame in packet.decode():
+                    return frame.to_image()
+    except av.error.FFmpegError as exc:
+        raise ThumbnailError(f"{path}: no poster frame ({exc})"[:300]) from None
+    raise ThumbnailError(f"{path}: no frame in its first {POSTER_PACKETS} packets")
 
 
 def _flattened(im):

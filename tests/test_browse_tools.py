@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from exifdata_analytics import db
+from exifdata_analytics import db, schema
 from exifdata_analytics.datasette_metadata import metadata_for, shipped_metadata
 from exifdata_analytics.export import export_file
 from tests.conftest import filled_sample_folder, run_script
+from tests.schema_support import as_schema_4
 
 datasette_app = pytest.importorskip("datasette.app", reason="datasette is in requirements-dev.txt")
 pytest.importorskip("sqlite_utils", reason="sqlite-utils is in requirements-dev.txt")
@@ -34,7 +35,8 @@ def _schema_2_copy(source: Path, target: Path) -> Path:
     """``source`` as schema 2 wrote it: the prompt index declared content='images', no view."""
     shutil.copy(source, target)
     con = sqlite3.connect(target)
-    v1 = db._SCHEMA_V1
+    as_schema_4(con)
+    v1 = schema._SCHEMA_V1
     fts_v1 = v1[v1.index("CREATE VIRTUAL TABLE images_fts"):]
     con.executescript("DROP TABLE stages; DROP VIEW images_browse; DROP TRIGGER images_fts_insert; "
                       "DROP TRIGGER images_fts_delete; "

@@ -24,9 +24,10 @@ ALLOWED_IMPORTS = {
     "parsers": {"models", "names"},
     "scan": set(), "stealth": {"safe_files"}, "exiftool": {"errors"},
     "names": {"errors", "models"},
-    "db": {"errors", "models", "names", "stages"},
+    "db": {"errors", "models", "motion", "names", "schema", "stages"},
+    "schema": set(), "motion": {"parsers"},
     "dates": {"models", "parsers"},
-    "records": {"dates", "exiftool", "models", "parsers", "safe_files", "scan", "stealth"},
+    "records": {"dates", "exiftool", "models", "motion", "parsers", "safe_files", "scan", "stealth"},
     "moves": {"db", "scan"},
     "filler": {"db", "errors", "exiftool", "moves", "records", "safe_files", "scan"},
     "reparse": {"db", "errors", "records", "scan"},
@@ -44,8 +45,8 @@ ALLOWED_IMPORTS = {
     "legacy": {"db", "errors", "exiftool", "filler", "models", "records", "scan"},
     "samples": set(),
     "inventory": {"errors", "names"},
-    "thumbnails": {"errors", "safe_files"},
-    "web": {"analysis", "db", "errors", "export", "safe_files", "search", "thumbnails"},
+    "thumbnails": {"errors", "safe_files", "scan"},
+    "web": {"analysis", "db", "errors", "export", "safe_files", "scan", "search", "thumbnails"},
 }
 
 

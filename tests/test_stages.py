@@ -18,6 +18,7 @@ from exifdata_analytics.reparse import reparse
 from exifdata_analytics.samples import a1111_infotext, write_png
 from exifdata_analytics.search import search
 from tests.conftest import PROJECT_DIR, rows
+from tests.schema_support import as_schema_4
 
 
 def _advanced(nid_model: str, start: int, end: int, latent: list, seed: int) -> dict:
@@ -140,6 +141,7 @@ def test_the_migration_fills_the_stages_of_an_older_database_without_reading_fil
     root, db_path = library
     before = _stages(db_path)
     con = sqlite3.connect(db_path)
+    as_schema_4(con)
     con.execute("DROP TABLE stages")
     con.execute("PRAGMA user_version = 3")
     con.commit()

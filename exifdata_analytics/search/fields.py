@@ -24,10 +24,12 @@ TEXT_FIELDS = {
     "sha256": ("sha256",), "parser": ("parser",),
 }
 INT_FIELDS = {"steps": "steps", "seed": "seed", "width": "width", "height": "height",
-               "clip_skip": "clip_skip", "clipskip": "clip_skip", "clip": "clip_skip"}
+               "clip_skip": "clip_skip", "clipskip": "clip_skip", "clip": "clip_skip",
+               "frames": "frame_count"}
 REAL_FIELDS = {"cfg": "cfg_scale", "cfg_scale": "cfg_scale", "scale": "cfg_scale",
                 "denoise": "denoising_strength", "denoising": "denoising_strength",
-                "denoising_strength": "denoising_strength"}
+                "denoising_strength": "denoising_strength",
+                "duration": "duration_s", "fps": "frame_rate"}
 RESOURCE_FIELDS = {"lora": ("lora", "lycoris"), "lycoris": ("lycoris",), "embedding": ("embedding",),
                     "ti": ("embedding",), "hypernet": ("hypernetwork",), "resource": None}
 # fields over the table of generation stages (stages.py): any pass of the image matches

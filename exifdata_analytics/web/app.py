@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,6 +27,7 @@ from .. import db
 from ..analysis import AnalysisOptions, analyse
 from ..errors import ExifDataError
 from ..safe_files import open_regular
+from ..scan import is_video_name
 from ..search import QueryError
 from ..thumbnails import DEFAULT_SIZE, SIZES, Source, ThumbnailError, thumbnail_bytes
 from . import links, queries
@@ -38,7 +40,7 @@ LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 ANY_ADDRESS = frozenset({"0.0.0.0", "::", ""})
 DASHBOARD_ROWS = 15  # values per parameter on the dashboard (the search page's facets have the rest)
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; media-src 'self'; object-src 'none'; base-uri 'none'; "
                                "form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -65,6 +67,7 @@ def create_app(db_path: Path, thumbnail_dir: Optional[Path], bound_host: str = "
     db_path = Path(db_path)
     db.connect(db_path, readonly=True).close()  # a missing or foreign database fails now, not per request
     app = Flask(__name__)
+    app.jinja_env.tests["video"] = is_video_name  # {% if h.file_name is video %}: the grid marks videos
     app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=1024)
     hosts = allowed_hosts(bound_host)
     local = threading.local()
@@ -136,9 +139,14 @@ def create_app(db_path: Path, thumbnail_dir: Optional[Path], bound_host: str = "
             return Response("The file of this image is not there any more (moved or deleted since it was "
                             "indexed).\n", 404, mimetype="text/plain")
         mime = mimetypes.guess_type(row["path"])[0] or "application/octet-stream"
-        if not mime.startswith("image/") or mime == "image/svg+xml":
+        if not mime.startswith(("image/", "video/")) or mime == "image/svg+xml":
             mime = "application/octet-stream"
-        return send_file(fh, mimetype=mime, download_name=Path(row["path"]).name, max_age=3600)
+        # Range requests (a video player seeks with them): Werkzeug answers them only when it knows
+        # the length, which it does not take from an open file
+        size = os.fstat(fh.fileno()).st_size
+        response = send_file(fh, mimetype=mime, download_name=Path(row["path"]).name, max_age=3600,
+                             conditional=False)
+        return response.make_conditional(request.environ, accept_ranges=True, complete_length=size)
 
     @app.get("/thumb/<int:image_id>")
     def thumbnail(image_id: int):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from ..export import infotext
+from ..scan import is_video_name
 from ..search import CompiledQuery, SearchResult, compile_query, search
 from . import links
 
@@ -83,7 +84,8 @@ SHOWN = (("Generator", "generator"), ("Model", "model"), ("Model hash", "model_h
          ("Sampler", "sampler"), ("Schedule", "scheduler"), ("Steps", "steps"), ("CFG scale", "cfg_scale"),
          ("Seed", "seed"), ("Size", None), ("Denoising strength", "denoising_strength"), ("Clip skip", "clip_skip"),
          ("Created", "created_at"), ("Date from", "created_source"), ("Format", "format"),
-         ("Pixels", None), ("File size", "size_bytes"), ("SHA-256", "sha256"), ("Parser", "parser"),
+         ("Pixels", None), ("Duration (s)", "duration_s"), ("Frame rate", "frame_rate"), ("Frames", "frame_count"),
+         ("File size", "size_bytes"), ("SHA-256", "sha256"), ("Parser", "parser"),
          ("Status", "parse_status"), ("Error", "error"))
 
 
@@ -100,6 +102,7 @@ class ImageDetails:
     stages: tuple[tuple[Any, ...], ...]
     infotext: str
     related: tuple[tuple[str, str], ...]  # (label, /search URL): same seed, prompt, model and settings
+    is_video: bool = False  # shown in a <video> player, its poster frame as the thumbnail
 
 
 def image(con: sqlite3.Connection, image_id: int) -> Optional[ImageDetails]:
@@ -135,7 +138,7 @@ def image(con: sqlite3.Connection, image_id: int) -> Optional[ImageDetails]:
         params=tuple((str(k), _text(v)) for k, v in rec["params"].items()),
         resources=resources, stages=stages,
         infotext=infotext(rec) if rec.get("parse_status") == "ok" else "",
-        related=_related(rec))
+        related=_related(rec), is_video=is_video_name(rec["path"]))
 
 
 def _related(rec: dict) -> tuple[tuple[str, str], ...]:

@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
-from .models import STATUS_NO_METADATA, STATUS_OK, STATUSES, UNREAD_NODES_KEY
+from .models import SAVER_TEXT_DIFFERS_KEY, STATUS_NO_METADATA, STATUS_OK, STATUSES, UNREAD_NODES_KEY
 from .names import canonical_sampler
 
 logger = logging.getLogger(__name__)
@@ -120,18 +120,40 @@ class UnreadNode:
         return dict(self.__dict__)
 
 
+@dataclass(frozen=True)
+class SaverDisagreement:
+    """A field where a ComfyUI save node's A1111-style text disagreed with the graph (the graph's
+    value is the one stored), with the images where it did."""
+
+    field: str
+    images: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _listed_counts(con: sqlite3.Connection, key: str, where: str, params: Sequence) -> list[tuple[Any, int]]:
+    """For a params_json key holding a list: each listed value with the images that list it."""
+    try:
+        return con.execute(
+            "SELECT j.value, COUNT(*) FROM (SELECT params_json FROM images WHERE (" + where + ") AND "
+            f"instr(params_json, '\"{key}\"')) AS s, json_each(s.params_json, "
+            f"'$.\"{key}\"') AS j GROUP BY 1 ORDER BY 2 DESC, 1", list(params)).fetchall()
+    except sqlite3.Error as exc:  # a params_json that is not JSON (edited by hand): no list, no failure
+        logger.warning("%s not counted: %s", key, exc)
+        return []
+
+
 def unread_nodes(con: sqlite3.Connection, where: str = "1", params: Sequence = ()) -> tuple[UnreadNode, ...]:
     """The node classes the ComfyUI parser recorded as unread (``params["Unread nodes"]``),
     most images first: the next gaps of the parser, seen from the user's own library."""
-    try:
-        found = con.execute(
-            "SELECT j.value, COUNT(*) FROM (SELECT params_json FROM images WHERE (" + where + ") AND "
-            f"instr(params_json, '\"{UNREAD_NODES_KEY}\"')) AS s, json_each(s.params_json, "
-            f"'$.\"{UNREAD_NODES_KEY}\"') AS j GROUP BY 1 ORDER BY 2 DESC, 1", list(params)).fetchall()
-    except sqlite3.Error as exc:  # a params_json that is not JSON (edited by hand): no list, no failure
-        logger.warning("unread ComfyUI nodes not counted: %s", exc)
-        return ()
-    return tuple(UnreadNode(str(cls), n) for cls, n in found)
+    return tuple(UnreadNode(str(cls), n) for cls, n in _listed_counts(con, UNREAD_NODES_KEY, where, params))
+
+
+def saver_disagreements(con: sqlite3.Connection, where: str = "1",
+                        params: Sequence = ()) -> tuple[SaverDisagreement, ...]:
+    """The fields where save nodes' text disagreed with the graph (``params["Saver text differs"]``)."""
+    return tuple(SaverDisagreement(str(f), n) for f, n in _listed_counts(con, SAVER_TEXT_DIFFERS_KEY, where, params))
 
 
 def _by_count(counts: dict[str, int]) -> list[str]:
@@ -156,6 +178,7 @@ class CoverageTable:
     formats: tuple[str, ...] = ()
     unknown: tuple[UnknownSpelling, ...] = ()
     unread: tuple[UnreadNode, ...] = ()
+    disagreements: tuple[SaverDisagreement, ...] = ()
 
     @property
     def images(self) -> int:
@@ -163,7 +186,8 @@ class CoverageTable:
 
 
 def coverage_table(groups: Sequence[CoverageGroup], unknown: Sequence[UnknownSpelling] = (),
-                   unread: Sequence[UnreadNode] = ()) -> CoverageTable:
+                   unread: Sequence[UnreadNode] = (),
+                   disagreements: Sequence[SaverDisagreement] = ()) -> CoverageTable:
     """Files per generator and parse status (and container format), with how often each
     field was found: shows at a glance what the parsers do not understand yet."""
     if not groups:
@@ -184,7 +208,7 @@ def coverage_table(groups: Sequence[CoverageGroup], unknown: Sequence[UnknownSpe
                         tuple((field.label, n) for field, n in zip(COVERAGE_FIELDS, filled)))
             for (gen, status), (images, fmts, filled) in merged.items()]
     rows.sort(key=lambda r: (r.generator == "(none)", -r.images, r.generator.casefold(), r.status))
-    return CoverageTable(tuple(rows), formats_order, tuple(unknown), tuple(unread))
+    return CoverageTable(tuple(rows), formats_order, tuple(unknown), tuple(unread), tuple(disagreements))
 
 
 # -- the database's view: parameter_statistic_DB.py coverage ----------------------------------
@@ -229,6 +253,7 @@ class Coverage:
     reasons: tuple[FailureReason, ...]  # most images first
     unknown: tuple[UnknownSpelling, ...] = ()  # sampler/schedule spellings the names tables lack
     unread: tuple[UnreadNode, ...] = ()  # ComfyUI node classes traced values could not be read from
+    disagreements: tuple[SaverDisagreement, ...] = ()  # fields where save nodes' text contradicted the graph
 
     @property
     def parsed(self) -> int:
@@ -239,7 +264,8 @@ class Coverage:
                 "generators": [g.as_dict() for g in self.generators],
                 "reasons": [r.as_dict() for r in self.reasons],
                 "unknown_spellings": [u.as_dict() for u in self.unknown],
-                "unread_comfyui_nodes": [u.as_dict() for u in self.unread]}
+                "unread_comfyui_nodes": [u.as_dict() for u in self.unread],
+                "saver_text_disagreements": [d.as_dict() for d in self.disagreements]}
 
 
 def failure_reason(error: Optional[str]) -> str:
@@ -293,4 +319,5 @@ def parse_coverage(con: sqlite3.Connection) -> Coverage:
     reasons = sorted((FailureReason(s, r, n, ex) for (s, r), (n, ex) in grouped.items()),
                      key=lambda f: (-f.images, f.status, f.reason))
     return Coverage(total=sum(n for _, n in statuses), statuses=tuple(statuses), generators=tuple(generators),
-                    reasons=tuple(reasons), unknown=unknown_spellings(con), unread=unread_nodes(con))
+                    reasons=tuple(reasons), unknown=unknown_spellings(con), unread=unread_nodes(con),
+                    disagreements=saver_disagreements(con))

@@ -125,3 +125,42 @@ def test_comfyui_nodes_that_could_not_be_read_are_listed_by_images(tmp_path):
     assert "ComfyUI nodes whose values could not be read" in done.stdout
     assert "OllamaGenerate" in done.stdout and "SeedMaker3000" in done.stdout
     assert cov.as_dict()["unread_comfyui_nodes"][0] == {"node_class": "OllamaGenerate", "images": 2}
+
+
+def test_a_save_node_s_text_that_disagrees_with_the_graph_is_recorded_and_counted(tmp_path):
+    """Some savers write seed 0 or another prompt in their A1111 text: the graph's values are
+    kept, the fields that differ are recorded, and coverage counts the files; a text that only
+    spells the same values differently ('Euler a' for euler_ancestral, no folder) is no disagreement."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT_DIR, rows
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    settings = {"Steps": 30, "Sampler": "Euler a", "CFG scale": 6, "Seed": 77, "Size": "512x768",
+                "Model": "dreamshaper_8"}
+    for name, text_prompt, text_seed in (("same.png", "a red fox", 77), ("zero.png", "a red fox", 0),
+                                         ("other.png", "a blue whale", 0)):
+        api, workflow, _ = comfyui_graph("a red fox", "blurry", model="SD15/dreamshaper_8.safetensors", seed=77,
+                                         steps=30, cfg=6.0, sampler_name="euler_ancestral", width=512, height=768)
+        text = a1111_infotext(text_prompt, "blurry", {**settings, "Seed": text_seed})
+        write_png(folder / name, [("prompt", api), ("workflow", workflow), ("parameters", text)])
+    db_path = tmp_path / "d.db"
+    fill(FillOptions(root=str(folder), recursive=False, db_path=db_path, workers=1))
+    by_name = {Path(r["path"]).name: r for r in rows(db_path)}
+    for name in ("same.png", "zero.png", "other.png"):
+        assert (by_name[name]["seed"], by_name[name]["prompt"]) == (77, "a red fox")  # the graph wins
+    differs = {name: json.loads(r["params_json"]).get("Saver text differs") for name, r in by_name.items()}
+    assert differs == {"same.png": None, "zero.png": ["seed"], "other.png": ["prompt", "seed"]}
+    con = connect(db_path, readonly=True)
+    try:
+        cov = parse_coverage(con)
+    finally:
+        con.close()
+    assert [(d.field, d.images) for d in cov.disagreements] == [("seed", 2), ("prompt", 1)]
+    assert cov.as_dict()["saver_text_disagreements"][0] == {"field": "seed", "images": 2}
+    done = subprocess.run([sys.executable, str(PROJECT_DIR / "parameter_statistic_DB.py"), "coverage", "--db",
+                           str(db_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "text disagrees with the graph" in done.stdout, done.stderr

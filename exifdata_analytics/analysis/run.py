@@ -10,7 +10,8 @@ from concurrent.futures import BrokenExecutor, Executor, Future
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..coverage import CoverageTable, coverage_groups, coverage_table, unknown_spellings, unread_nodes
+from ..coverage import (CoverageTable, coverage_groups, coverage_table, saver_disagreements, unknown_spellings,
+                        unread_nodes)
 from .breakdowns import Comparison, CrossTab, compare, crosstab
 from .camera import CameraStats, camera_stats
 from .co_use import CoUse, co_use
@@ -123,7 +124,7 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
         trends=monthly_trends(frame),
         habits=weekday_hour(frame),
         coverage=coverage_table(coverage_groups(con, *selected), unknown_spellings(con, *selected),
-                                unread_nodes(con, *selected)),
+                                unread_nodes(con, *selected), saver_disagreements(con, *selected)),
         camera=camera_stats(con, frame["id"]),
         stages=stage_stats(con, frame["id"]),
         examples=pick_examples(con, frame, parameters, resources, per=options.examples),

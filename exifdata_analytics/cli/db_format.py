@@ -179,6 +179,10 @@ def format_coverage(cov: Coverage, db_path: Path) -> str:
         lines += ["", "ComfyUI nodes whose values could not be read (language-model text, or nodes not known yet):"]
         lines.append(format_table(["Node class", "Images"], [(u.node_class, count_text(u.images)) for u in cov.unread],
                                   numeric=(1,)))
+    if cov.disagreements:
+        lines += ["", "ComfyUI save nodes whose text disagrees with the graph (the graph's values are kept):"]
+        lines.append(format_table(["Field", "Images"], [(d.field, count_text(d.images)) for d in cov.disagreements],
+                                  numeric=(1,)))
     return "\n".join(lines)
 
 

@@ -246,6 +246,10 @@ def format_coverage(coverage: CoverageTable) -> str:
         lines += ["", "ComfyUI nodes whose values could not be read (a setting or the prompt was linked to them: "
                       "language-model text, or a node the parser does not know yet):"]
         lines += _table(["node class", "images"], [(u.node_class, u.images) for u in coverage.unread], left=1)
+    if coverage.disagreements:
+        lines += ["", "ComfyUI save nodes whose A1111-style text disagrees with the graph (the graph's values are "
+                      "kept; the text's are in params_json under 'infotext'):"]
+        lines += _table(["field", "images"], [(d.field, d.images) for d in coverage.disagreements], left=1)
     return "\n".join(lines) + "\n"
 
 

@@ -18,12 +18,14 @@ Other parsers of ComfyUI-based apps (SwarmUI, Tensor.Art, Stability Matrix) use
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Optional
 
 from .. import a1111
 from ..base import GenerationParams, Parser, Tags
-from .params import GENERATOR, fill_gaps, graph_params, same_model
+from ...models import SAVER_TEXT_DIFFERS_KEY
+from .params import GENERATOR, disagreeing_fields, fill_gaps, graph_params, same_model
 from .sources import GRAPH_TAGS, GraphSource, find_graphs
 from .trace import Trace, trace
 from .workflow import workflow_to_api
@@ -38,7 +40,12 @@ def parse(tags: Tags) -> Optional[GenerationParams]:
     params = graph_params(tags)
     if params is None:
         return None
-    return fill_gaps(params, a1111.parse(tags), "infotext")
+    text = a1111.parse(tags)
+    merged = fill_gaps(params, text, "infotext")
+    differs = disagreeing_fields(params, text)
+    if differs:  # the graph's values stand; coverage counts these files
+        merged = dataclasses.replace(merged, params={**merged.params, SAVER_TEXT_DIFFERS_KEY: differs})
+    return merged
 
 
 PARSER = Parser("comfyui", parse, GRAPH_TAGS)

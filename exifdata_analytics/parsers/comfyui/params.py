@@ -12,6 +12,7 @@ import logging
 from typing import Any, Optional
 
 from ...models import RECIPE_COLUMNS, UNREAD_NODES_KEY
+from ...names.samplers import canonical_sampler
 from ..base import GenerationParams, Resource, Tags
 from ..common import NotParsed, model_stem
 from .sources import find_graphs
@@ -155,3 +156,38 @@ def fill_gaps(primary: GenerationParams, secondary: Optional[GenerationParams],
     if extra:
         changes["resources"] = primary.resources + extra
     return dataclasses.replace(primary, **changes)
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    try:
+        return abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(a)))
+    except (TypeError, ValueError):
+        return str(a) == str(b)
+
+
+# what counts as the same value in the graph and in a saver's text (spellings differ: the text
+# writes A1111's 'Euler a' for the graph's euler_ancestral, a model without its folder)
+_SAME = {
+    "prompt": _same_text, "negative_prompt": _same_text,
+    "seed": _same_number, "steps": _same_number, "cfg_scale": _same_number, "width": _same_number,
+    "height": _same_number,
+    "model": same_model,
+    "sampler": lambda a, b: canonical_sampler(a).sampler == canonical_sampler(b).sampler,
+}
+
+
+def disagreeing_fields(graph: GenerationParams, text: Optional[GenerationParams]) -> list[str]:
+    """The columns that both the graph and a save node's text give, with different values (some
+    savers write seed 0 or an empty prompt, or widgets not wired to the sampler)."""
+    if text is None:
+        return []
+    out = []
+    for name, same in _SAME.items():
+        a, b = getattr(graph, name), getattr(text, name)
+        if a not in (None, "") and b not in (None, "") and not same(a, b):
+            out.append(name)
+    return out

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from .parsers.common import to_float
 from .parsers.tags import find_tag, iter_tags
 
 _DURATION_GROUPS = ("QuickTime", "Matroska", "GIF", "RIFF")
@@ -56,14 +57,9 @@ def duration_seconds(value: Any) -> Optional[float]:
     return round(seconds, 3) if 0 < seconds <= _LONGEST_S else None
 
 
-def _positive_number(value: Any) -> Optional[float]:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if 0 < number < 10_000 else None
+def _frame_rate(value: Any) -> Optional[float]:
+    number = to_float(value)
+    return number if number is not None and 0 < number < 10_000 else None
 
 
 def motion_of(tags: Optional[dict]) -> Motion:
@@ -78,7 +74,7 @@ def motion_of(tags: Optional[dict]) -> Motion:
             frames = value
             break
     rate = next((r for key, value in iter_tags(tags, "VideoFrameRate")
-                 if _TRACK_GROUP.match(key) and (r := _positive_number(value)) is not None), None)
+                 if _TRACK_GROUP.match(key) and (r := _frame_rate(value)) is not None), None)
     if rate is None and frames and duration:
         rate = frames / duration
     if duration is None and frames is None and rate is None:

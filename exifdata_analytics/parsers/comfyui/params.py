@@ -14,7 +14,7 @@ from typing import Any, Optional
 from ...models import RECIPE_COLUMNS, UNREAD_NODES_KEY
 from ...names.samplers import canonical_sampler
 from ..base import GenerationParams, Resource, Tags
-from ..common import NotParsed, model_stem
+from ..common import NotParsed, model_stem, to_float
 from .sources import find_graphs
 from .topology import Graph
 from .trace import Trace, trace
@@ -163,10 +163,10 @@ def _same_text(a: str, b: str) -> bool:
 
 
 def _same_number(a: Any, b: Any) -> bool:
-    try:
-        return abs(float(a) - float(b)) <= 1e-6 * max(1.0, abs(float(a)))
-    except (TypeError, ValueError):
+    x, y = to_float(a), to_float(b)
+    if x is None or y is None:
         return str(a) == str(b)
+    return abs(x - y) <= 1e-6 * max(1.0, abs(x))
 
 
 # what counts as the same value in the graph and in a saver's text (spellings differ: the text

@@ -91,12 +91,27 @@ def _graph_with(text_source: dict, seed_source: dict | None = None) -> dict:
     return graph
 
 
-def test_comfyui_nodes_that_could_not_be_read_are_listed_by_images(tmp_path):
-    import json
+def _coverage_and_command(db_path: Path):
+    """parse_coverage of the database, and what ``parameter_statistic_DB.py coverage`` prints."""
     import subprocess
     import sys
 
-    from tests.conftest import PROJECT_DIR, rows
+    from tests.conftest import PROJECT_DIR
+
+    con = connect(db_path, readonly=True)
+    try:
+        cov = parse_coverage(con)
+    finally:
+        con.close()
+    done = subprocess.run([sys.executable, str(PROJECT_DIR / "parameter_statistic_DB.py"), "coverage", "--db",
+                           str(db_path)], capture_output=True, text=True, timeout=120)
+    return cov, done
+
+
+def test_comfyui_nodes_that_could_not_be_read_are_listed_by_images(tmp_path):
+    import json
+
+    from tests.conftest import rows
 
     folder = tmp_path / "imgs"
     folder.mkdir()
@@ -112,15 +127,9 @@ def test_comfyui_nodes_that_could_not_be_read_are_listed_by_images(tmp_path):
     # a language model's text is unknowable: no prompt, not its instruction
     assert by_name["llm1.png"]["prompt"] is None and by_name["llm2.png"]["seed"] is None
     assert by_name["plain.png"]["prompt"] == "b cbstle"  # StringReplace of a readable text still works
-    con = connect(db_path, readonly=True)
-    try:
-        cov = parse_coverage(con)
-    finally:
-        con.close()
+    cov, done = _coverage_and_command(db_path)
     assert [(u.node_class, u.images) for u in cov.unread] == [("OllamaGenerate", 2), ("SeedMaker3000", 1)]
     # the coverage command shows them, and its JSON has them
-    done = subprocess.run([sys.executable, str(PROJECT_DIR / "parameter_statistic_DB.py"), "coverage", "--db",
-                           str(db_path)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "ComfyUI nodes whose values could not be read" in done.stdout
     assert "OllamaGenerate" in done.stdout and "SeedMaker3000" in done.stdout
@@ -132,10 +141,8 @@ def test_a_save_node_s_text_that_disagrees_with_the_graph_is_recorded_and_counte
     kept, the fields that differ are recorded, and coverage counts the files; a text that only
     spells the same values differently ('Euler a' for euler_ancestral, no folder) is no disagreement."""
     import json
-    import subprocess
-    import sys
 
-    from tests.conftest import PROJECT_DIR, rows
+    from tests.conftest import rows
 
     folder = tmp_path / "imgs"
     folder.mkdir()
@@ -154,13 +161,7 @@ def test_a_save_node_s_text_that_disagrees_with_the_graph_is_recorded_and_counte
         assert (by_name[name]["seed"], by_name[name]["prompt"]) == (77, "a red fox")  # the graph wins
     differs = {name: json.loads(r["params_json"]).get("Saver text differs") for name, r in by_name.items()}
     assert differs == {"same.png": None, "zero.png": ["seed"], "other.png": ["prompt", "seed"]}
-    con = connect(db_path, readonly=True)
-    try:
-        cov = parse_coverage(con)
-    finally:
-        con.close()
+    cov, done = _coverage_and_command(db_path)
     assert [(d.field, d.images) for d in cov.disagreements] == [("seed", 2), ("prompt", 1)]
     assert cov.as_dict()["saver_text_disagreements"][0] == {"field": "seed", "images": 2}
-    done = subprocess.run([sys.executable, str(PROJECT_DIR / "parameter_statistic_DB.py"), "coverage", "--db",
-                           str(db_path)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "text disagrees with the graph" in done.stdout, done.stderr

@@ -165,3 +165,14 @@ def test_a_save_node_s_text_that_disagrees_with_the_graph_is_recorded_and_counte
     assert [(d.field, d.images) for d in cov.disagreements] == [("seed", 2), ("prompt", 1)]
     assert cov.as_dict()["saver_text_disagreements"][0] == {"field": "seed", "images": 2}
     assert done.returncode == 0 and "text disagrees with the graph" in done.stdout, done.stderr
+
+
+def test_seeds_near_2_64_that_differ_are_a_disagreement():
+    from exifdata_analytics.parsers.base import GenerationParams
+    from exifdata_analytics.parsers.comfyui.params import disagreeing_fields
+
+    graph = GenerationParams(generator="ComfyUI", seed=2**64 - 1, steps=20, cfg_scale=7.0)
+    assert disagreeing_fields(graph, GenerationParams(generator="A1111", seed=2**64 - 2, steps=20, cfg_scale=7.0)) \
+        == ["seed"]
+    assert disagreeing_fields(graph, GenerationParams(generator="A1111", seed=str(2**64 - 1), steps="20",
+                                                      cfg_scale=7.0000000001)) == []

@@ -14,7 +14,7 @@ from typing import Any, Optional
 from ...models import RECIPE_COLUMNS, UNREAD_NODES_KEY
 from ...names.samplers import canonical_sampler
 from ..base import GenerationParams, Resource, Tags
-from ..common import NotParsed, model_stem, to_float
+from ..common import NotParsed, model_stem, to_float, to_int
 from .sources import find_graphs
 from .topology import Graph
 from .trace import Trace, trace
@@ -169,12 +169,18 @@ def _same_number(a: Any, b: Any) -> bool:
     return abs(x - y) <= 1e-6 * max(1.0, abs(x))
 
 
+def _same_integer(a: Any, b: Any) -> bool:
+    """Exactly: a float's tolerance would call seeds near 2**64 equal when they differ."""
+    x, y = to_int(a), to_int(b)
+    return x == y if x is not None and y is not None else str(a) == str(b)
+
+
 # what counts as the same value in the graph and in a saver's text (spellings differ: the text
 # writes A1111's 'Euler a' for the graph's euler_ancestral, a model without its folder)
 _SAME = {
     "prompt": _same_text, "negative_prompt": _same_text,
-    "seed": _same_number, "steps": _same_number, "cfg_scale": _same_number, "width": _same_number,
-    "height": _same_number,
+    "seed": _same_integer, "steps": _same_integer, "width": _same_integer, "height": _same_integer,
+    "cfg_scale": _same_number,
     "model": same_model,
     "sampler": lambda a, b: canonical_sampler(a).sampler == canonical_sampler(b).sampler,
 }

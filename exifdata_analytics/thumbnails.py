@@ -98,9 +98,7 @@ def render(path: str, size: int) -> bytes:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 if is_video_name(path):
-                    im = poster_frame(fh, path)
-                    im.thumbnail((size, size), Image.Resampling.LANCZOS)
-                    flat = _flattened(im)
+                    flat = _fitted(poster_frame(fh, path), size)
                 else:
                     if fh.seek(0, io.SEEK_END) > MAX_SOURCE_BYTES:
                         raise ThumbnailError(f"{path}: larger than {MAX_SOURCE_BYTES // 2**20} MB, no thumbnail")
@@ -110,9 +108,7 @@ def render(path: str, size: int) -> bytes:
                             raise ThumbnailError(f"{path}: {im.format} is not an image format for thumbnails")
                         im.draft("RGB", (size * 2, size * 2))  # JPEG: decode at a reduced scale
                         im.seek(0)  # the first frame of an animation
-                        im = ImageOps.exif_transpose(im)
-                        im.thumbnail((size, size), Image.Resampling.LANCZOS)
-                        flat = _flattened(im)
+                        flat = _fitted(ImageOps.exif_transpose(im), size)
     except ThumbnailError:
         raise
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombWarning,
@@ -147,6 +143,14 @@ def poster_frame(fh, path: str):
     except av.error.FFmpegError as exc:
         raise ThumbnailError(f"{path}: no poster frame ({exc})"[:300]) from None
     raise ThumbnailError(f"{path}: no frame in its first {POSTER_PACKETS} packets")
+
+
+def _fitted(im, size: int):
+    """``im`` shrunk to a long side of at most ``size`` pixels, on white where it was transparent."""
+    from PIL import Image
+
+    im.thumbnail((size, size), Image.Resampling.LANCZOS)
+    return _flattened(im)
 
 
 def _flattened(im):

@@ -200,7 +200,7 @@ def test_tfidf_equals_scikit_learns_tfidfvectorizer_and_stays_sparse(small_db):
     assert sorted(prompts.index) == [1, 2, 3, 4, 8]  # image ids; the backup copy (id 5) counted once
     vocab = A.count_matrix(prompts)
     assert vocab is not None and hasattr(vocab.matrix, "tocsc")  # scipy sparse, never dense
-    ours = dict(A.tfidf_scores(vocab, top_n=100))
+    ours = dict(A.prompt_statistics(prompts, tfidf_top=100).tfidf)
     reference = TfidfVectorizer(token_pattern=A.TOKEN_PATTERN, lowercase=False, stop_words="english")
     matrix = reference.fit_transform(prompts.tolist())
     sums = np.asarray(matrix.sum(axis=0)).ravel()

@@ -45,10 +45,10 @@ from .labels import Finding, Importance, LabelAnalysis, LabelCount, LabelModel, 
 from .model_cards import ModelCard
 from .prompt_statistics import PromptStatistics, cleaned_texts, prompt_statistics, prompt_statistics_from
 from .prompts import (TOKEN_PATTERN, Vocabulary, clean_prompt, clean_prompts, count_matrix, prompt_tags, tag_counts,
-                      tfidf_scores, word_counts, word_counts_from_matrix)
+                      word_counts)
 from .resources import LORA_KINDS, LoraStat, LoraUsage, lora_usage
 from .run import Analysis, AnalysisOptions, analyse
-from .selection import (COMPARE_KEYS, Filters, Selection, check_schema, load_embeddings, load_resources,
+from .selection import (COMPARE_KEYS, Filters, Selection, check_schema, load_resources,
                         load_selection, load_texts, open_database, parse_compare_spec, read_snapshot, selection_sql,
                         snapshot_fingerprint)
 from .timeline import (UNRECORDED, VIA_MTIME, WEEKDAYS, Habits, SourceCounts, Trends, monthly_trends, source_counts,
@@ -68,10 +68,10 @@ __all__ = [
     "label_analysis",
     "PromptStatistics", "cleaned_texts", "prompt_statistics", "prompt_statistics_from",
     "TOKEN_PATTERN", "Vocabulary", "clean_prompt", "clean_prompts", "count_matrix", "prompt_tags", "tag_counts",
-    "tfidf_scores", "word_counts", "word_counts_from_matrix",
+    "word_counts",
     "LORA_KINDS", "LoraStat", "LoraUsage", "lora_usage",
     "Analysis", "AnalysisOptions", "analyse",
-    "COMPARE_KEYS", "Filters", "Selection", "check_schema", "load_embeddings", "load_resources", "load_selection",
+    "COMPARE_KEYS", "Filters", "Selection", "check_schema", "load_resources", "load_selection",
     "load_texts", "open_database", "parse_compare_spec", "read_snapshot", "selection_sql", "snapshot_fingerprint",
     "CoUse", "Pair", "PairTable", "ModelCard",  # (their functions: analysis.co_use, analysis.model_cards)
     "WEEKDAYS", "Habits", "Trends", "monthly_trends", "weekday_hour",

@@ -28,14 +28,13 @@ pair seen in few images gets a low bound: few observations shrink the lift towar
 
 Prompt tags are the comma-separated tags of the cleaned prompts (``prompts.prompt_tags``),
 only the ``TOP_TAGS`` most used, so memory stays bounded; the tag pairs are counted in the
-prompt job (``tag_cooccurrence``: in the helper process, whose result must pickle and stays
+prompt job (``TagPairs``: in the helper process, whose result must pickle and stays
 small: a square of counts).
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from operator import methodcaller
 from statistics import NormalDist
 from typing import Optional, Sequence
 
@@ -43,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from .counts import Counts
-from .prompts import prompt_tags
+from .prompts import is_tag
 from .resources import LORA_KINDS
 
 logger = logging.getLogger(__name__)
@@ -171,34 +170,39 @@ def lora_cooccurrence(frame: pd.DataFrame, resources: pd.DataFrame) -> tuple[Coo
     return lora_model, lora_lora
 
 
-def tag_cooccurrence(cleaned: pd.Series, tags: Counts, top: int = TOP_TAGS) -> Cooccurrence:
-    """Pairs of the ``top`` most used prompt tags (``tags``: the images of each, over the same
-    ``cleaned`` prompts) among the images with at least one prompt tag; a prompt is split into
-    tags as ``prompts.tag_counts`` splits it."""
-    from scipy.sparse import csr_matrix  # scikit-learn's own dependency
+class TagPairs:
+    """Pairs of the ``top`` most used prompt tags among the images with at least one prompt tag,
+    counted chunk by chunk (``add``). ``names``/``images``: every tag column of the run's tag
+    vocabulary and the images of each, counted over the same prompts beforehand."""
 
-    kept = tuple(tag for tag, n in tags.items[:top] if n >= MIN_ITEM_IMAGES)
-    counts = tuple(n for _, n in tags.items[:len(kept)])
-    get = {tag: i for i, tag in enumerate(kept)}.get
-    strip = methodcaller("strip", " .;:")
-    indices: list[int] = []
-    indptr = [0]
-    tagged = 0  # images with any prompt tag: the n of the lifts
-    for text in cleaned.tolist():
-        if not text:
-            continue
-        found = {get(t) for t in map(strip, text.replace("|", ",").split(","))}
-        found.discard(None)
-        if found:
-            tagged += 1
-            indices.extend(found)  # type: ignore[arg-type]
-            indptr.append(len(indices))
-        elif prompt_tags(text):
-            tagged += 1
-    matrix = csr_matrix((np.ones(len(indices), dtype=np.int32), np.array(indices, dtype=np.int32),
-                         np.array(indptr, dtype=np.int64)), shape=(len(indptr) - 1, len(kept)))
-    both = _cooccurrence(matrix, kept, matrix, kept, same=True)
-    return Cooccurrence(tagged, kept, counts, kept, counts, both.pairs, True)
+    def __init__(self, names: np.ndarray, images: np.ndarray, tags: Counts, top: int = TOP_TAGS) -> None:
+        self.kept = tuple(tag for tag, n in tags.items[:top] if n >= MIN_ITEM_IMAGES)
+        self.counts = tuple(n for _, n in tags.items[:len(self.kept)])
+        position = {tag: i for i, tag in enumerate(self.kept)}
+        self.slot = np.array([position.get(t, -1) for t in names.tolist()], dtype=np.int64)  # tag column -> kept
+        self.ok = np.array([is_tag(t) for t in names.tolist()], dtype=bool)
+        self.both = np.zeros((len(self.kept), len(self.kept)), dtype=np.int64)
+        self.tagged = 0  # images with any prompt tag: the n of the lifts
+
+    def add(self, tags) -> None:
+        """One chunk's rows x tag-columns matrix (0/1)."""
+        from scipy.sparse import csr_matrix
+
+        if not tags.shape[0]:
+            return
+        width = tags.shape[1]
+        self.tagged += int((tags @ self.ok[:width].astype(np.int64) > 0).sum())
+        coo = tags.tocoo()
+        slots = self.slot[:width][coo.col]
+        mine = slots >= 0
+        incidence = csr_matrix((np.ones(int(mine.sum()), dtype=np.int64), (coo.row[mine], slots[mine])),
+                               shape=(tags.shape[0], len(self.kept)))
+        self.both += (incidence.T @ incidence).toarray()
+
+    def result(self) -> Cooccurrence:
+        rows, cols = np.nonzero(np.triu(self.both, k=1))
+        pairs = tuple(zip(rows.tolist(), cols.tolist(), self.both[rows, cols].tolist()))
+        return Cooccurrence(self.tagged, self.kept, self.counts, self.kept, self.counts, pairs, True)
 
 
 def rank_pairs(co: Optional[Cooccurrence], kind: str, a_name: str, b_name: str) -> PairTable:
@@ -252,4 +256,4 @@ def co_use(frame: pd.DataFrame, resources: pd.DataFrame, tags: Optional[Cooccurr
 
 
 __all__ = ["MIN_ITEM_IMAGES", "MIN_PAIR_IMAGES", "LEVEL", "TOP_TAGS", "Cooccurrence", "Pair", "PairTable", "CoUse",
-           "wilson_lower", "bonferroni_z", "lora_cooccurrence", "tag_cooccurrence", "rank_pairs", "co_use"]
+           "wilson_lower", "bonferroni_z", "lora_cooccurrence", "TagPairs", "rank_pairs", "co_use"]

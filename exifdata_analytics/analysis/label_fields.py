@@ -117,7 +117,7 @@ def _sizes(frame: pd.DataFrame) -> pd.Series:
 def field_blocks(frame: pd.DataFrame, resources: pd.DataFrame, tags: TagMatrix, min_images: int) -> list[FieldBlock]:
     """Every field of ``FIELDS`` over the images of ``frame`` (its row order), values of fewer
     than ``min_images`` images left out. ``resources`` are ``load_resources`` rows;
-    ``tags`` holds the prompt tags of (at least) these images (``prompts.tag_matrix``)."""
+    ``tags`` holds the prompt tags of (at least) these images (``prompt_stream.FirstPass.tag_matrix``)."""
     n = len(frame)
     ids = frame["id"].to_numpy()
     row_of = pd.Series(np.arange(n), index=pd.Index(ids, dtype="int64"))

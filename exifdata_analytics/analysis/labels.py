@@ -42,8 +42,9 @@ import pandas as pd
 from .label_fields import FieldBlock, field_blocks
 from .label_model import Importance, LabelModel, label_model
 from .label_sources import KEEPER, LabelSpec, read_labels
-from .prompts import TagMatrix, clean_prompts, tag_matrix
-from .selection import Filters, load_embeddings, load_texts
+from .prompt_stream import first_pass, iter_cleaned
+from .prompts import TagMatrix
+from .selection import Filters
 
 logger = logging.getLogger(__name__)
 
@@ -143,9 +144,11 @@ def label_analysis(con: sqlite3.Connection, frame: pd.DataFrame, resources: pd.D
         return LabelAnalysis((), LabelModel(None, note="no model: there is nothing to tell apart"), tested=(),
                              notes=found.notes + tuple(notes), **common)
     if tags is None:
-        texts = load_texts(con, "prompt", filters, dedupe)
-        texts = texts[texts.index.isin(sub["id"])]
-        tags = tag_matrix(clean_prompts(texts, load_embeddings(con, texts.index)) if not texts.empty else texts)
+        counted = first_pass(iter_cleaned(con, "prompt", filters, dedupe))
+        try:
+            tags = counted.tag_matrix()
+        finally:
+            counted.spill.close()
     blocks = field_blocks(sub, resources, tags, MIN_CELL)
     findings, cells_too_few = _findings(blocks, labels, tested or (ranked[0].label,), spec, small)
     model = (label_model(blocks, labels == tested[0], tested[0]) if tested and not small

@@ -122,24 +122,40 @@ def _trie_pattern(node: dict) -> str:
     return f"(?:{body})?" if "" in node else body
 
 
-def _tag_ok(tag: str) -> bool:
+def is_tag(tag: str) -> bool:
     return bool(tag) and not _NUMBERISH_RE.match(tag)
 
 
 def prompt_tags(cleaned: str) -> list[str]:
     """The comma-separated tags of one cleaned prompt, in order, without empty or numeric ones."""
     tags = (part.strip(" .;:") for part in cleaned.replace("|", ",").split(","))
-    return [t for t in tags if _tag_ok(t)]
+    return [t for t in tags if is_tag(t)]
 
 
 def tag_counts(cleaned: pd.Series, name: str) -> Counts:
     """Number of images using each tag (a tag repeated in one prompt counts once)."""
     counter: Counter = Counter()
-    strip = methodcaller("strip", " .;:")
-    for text in cleaned.tolist():
+    add_tags(counter, cleaned.tolist())
+    return tag_counts_from(counter, name)
+
+
+_STRIP_TAG = methodcaller("strip", " .;:")
+
+
+def split_tags(text: str) -> set[str]:
+    """The distinct comma-separated parts of one cleaned prompt, unfiltered (``is_tag`` filters)."""
+    return set(map(_STRIP_TAG, text.replace("|", ",").split(",")))
+
+
+def add_tags(counter: Counter, texts: Sequence[str]) -> None:
+    """Count in ``counter`` the distinct tags of each cleaned text (unfiltered: see ``tag_counts_from``)."""
+    for text in texts:
         if text:
-            counter.update(set(map(strip, text.replace("|", ",").split(","))))
-    for tag in [t for t in counter if not _tag_ok(t)]:  # few distinct values: filter after counting
+            counter.update(split_tags(text))
+
+
+def tag_counts_from(counter: Counter, name: str) -> Counts:
+    for tag in [t for t in counter if not is_tag(t)]:  # few distinct values: filter after counting
         del counter[tag]
     return counts_from_counter(name, counter)
 
@@ -207,60 +223,21 @@ class TagMatrix:
     matrix: object  # scipy.sparse csr matrix, int8
 
 
-def tag_matrix(cleaned: pd.Series) -> TagMatrix:
-    """The ``TagMatrix`` of cleaned prompts (a tag repeated in a prompt counts once), built as
-    compactly as ``count_matrix``: 100,000 prompts take ~10 MB."""
-    from scipy.sparse import csr_matrix
-
-    strip = methodcaller("strip", " .;:")
-    columns = _Columns()
-    indices, indptr = array("i"), array("q", [0])
-    column_of = columns.__getitem__
-    for text in cleaned.tolist():
-        if text:
-            indices.extend(map(column_of, set(map(strip, text.replace("|", ",").split(",")))))
-        indptr.append(len(indices))
-    matrix = csr_matrix((np.ones(len(indices), dtype=np.int8), np.frombuffer(indices, dtype=np.int32),
-                         np.frombuffer(indptr, dtype=np.int64)), shape=(len(indptr) - 1, len(columns)))
-    tags = np.array(list(columns), dtype=object)
-    ok = np.flatnonzero(np.array([_tag_ok(t) for t in tags], dtype=bool))
-    return TagMatrix(cleaned.index.to_numpy(dtype=np.int64), tags[ok], matrix[:, ok])
-
-
-def _ranked(terms: Sequence[str], scores: np.ndarray) -> list[tuple[str, float]]:
+def ranked(terms: Sequence[str], scores: np.ndarray) -> list[tuple[str, float]]:
+    """(term, score) of the positive scores, highest first, ties by term."""
     terms = np.asarray(terms, dtype=object)
     order = np.lexsort((terms, -scores))  # score descending, then term
     return [(str(terms[i]), scores[i].item()) for i in order if scores[i] > 0]
 
 
-def word_counts_from_matrix(vocab: Optional[Vocabulary], name: str) -> Counts:
-    """Occurrences of each word over all prompts together, as the original counted."""
-    if vocab is None:
-        return Counts(name)
-    totals = np.asarray(vocab.matrix.sum(axis=0)).ravel()
-    return Counts(name, tuple((t, int(c)) for t, c in _ranked(vocab.terms, totals)))
-
-
 def word_counts(cleaned: pd.Series, name: str) -> Counts:
     """Occurrences of each word (same words as the matrix), without building a matrix."""
     counter: Counter = Counter()
-    texts = cleaned.tolist()
-    for start in range(0, len(texts), 5000):  # in slices: a token list of all texts at once is large
-        counter.update(TOKEN_RE.findall("\n".join(texts[start:start + 5000])))
+    add_words(counter, cleaned.tolist())
     return counts_from_counter(name, counter)
 
 
-def tfidf_scores(vocab: Optional[Vocabulary], top_n: int = 50) -> tuple[tuple[str, float], ...]:
-    """Summed TF-IDF of each prompt word over all prompts (scikit-learn; the same numbers as
-    TfidfVectorizer with English stop words, from the sparse count matrix already built)."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
-
-    if vocab is None:
-        return ()
-    keep = np.array([t not in ENGLISH_STOP_WORDS for t in vocab.terms], dtype=bool)
-    if not keep.any():
-        return ()
-    counts = vocab.matrix[:, np.flatnonzero(keep)]
-    weights = TfidfTransformer().fit_transform(counts)  # smooth idf, l2 rows: TfidfVectorizer's defaults
-    sums = np.asarray(weights.sum(axis=0)).ravel()
-    return tuple(_ranked(vocab.terms[keep], sums)[:top_n])
+def add_words(counter: Counter, texts: Sequence[str]) -> None:
+    """Count in ``counter`` the words of the cleaned texts."""
+    for start in range(0, len(texts), 5000):  # in slices: a token list of all texts at once is large
+        counter.update(TOKEN_RE.findall("\n".join(texts[start:start + 5000])))

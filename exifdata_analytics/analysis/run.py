@@ -22,8 +22,8 @@ from .keywords import KeywordResult, keyword_analysis
 from .label_sources import LabelSpec
 from .labels import LabelAnalysis, label_analysis
 from .model_cards import ModelCard, model_cards
-from .prompt_statistics import PromptStatistics, cleaned_texts, prompt_statistics, prompt_statistics_from
-from .prompts import tag_counts, word_counts
+from .prompt_statistics import (PromptStatistics, iter_cleaned, prompt_statistics_from, streamed_prompt_statistics,
+                                text_counts)
 from .resources import LoraUsage, lora_usage
 from .selection import (Filters, load_resources, load_selection, parse_compare_spec, read_snapshot, selection_sql,
                         snapshot_fingerprint)
@@ -111,13 +111,14 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
     selected = selection_sql(options.filters, options.dedupe)
     frame = selection.frame
     resources = load_resources(con, frame["id"], raw_names=options.raw_names)
-    negatives = cleaned_texts(con, "negative_prompt", options.filters, options.dedupe)
+    negative_words, negative_tags = text_counts(con, "negative_prompt", options.filters, options.dedupe,
+                                                words_name="negative prompt words", tags_name="negative prompt tags")
     parameters = parameter_counts(frame)
     rest = dict(
         parameters=parameters,
         distributions=numeric_distributions(frame),
-        negative_words=word_counts(negatives, "negative prompt words"),
-        negative_tags=tag_counts(negatives, "negative prompt tags"),
+        negative_words=negative_words,
+        negative_tags=negative_tags,
         lora=lora_usage(frame, resources),
         model_sampler=crosstab(frame, ("Model", "model"), ("Sampler", "sampler")),
         sampler_cfg=crosstab(frame, ("Sampler", "sampler"), ("CFG scale", "cfg_scale"), max_cols=12),
@@ -131,7 +132,6 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
         comparison=_comparison(con, options) if options.compare else None,
         model_cards=model_cards(frame, resources),
     )
-    del negatives
     waited = time.perf_counter()
     stats = None
     collected = _collect(future)
@@ -144,8 +144,9 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
             logger.info("the database changed during the run; prompt statistics recomputed in one snapshot")
             stats = None
     if stats is None:
-        stats = prompt_statistics(cleaned_texts(con, "prompt", options.filters, options.dedupe), options.keywords,
-                                  options.tfidf_top, options.topics, options.label_by is not None)
+        stats = streamed_prompt_statistics(iter_cleaned(con, "prompt", options.filters, options.dedupe),
+                                           options.keywords, options.tfidf_top, options.topics,
+                                           options.label_by is not None)
     if options.label_by is not None:  # after the prompt statistics, whose tags of each image it uses
         rest["label_analysis"] = label_analysis(con, frame, resources, options.label_by, options.filters,
                                                 options.dedupe, stats.image_tags)
@@ -185,7 +186,7 @@ def _comparison(con: sqlite3.Connection, options: AnalysisOptions) -> Comparison
     for spec in (spec_a, spec_b):
         subset = parse_compare_spec(spec)
         sel = load_selection(con, options.filters, options.dedupe, subset=subset, raw_names=options.raw_names)
-        prompts = cleaned_texts(con, "prompt", options.filters, options.dedupe, subset=subset)
-        sides.append((sel, tag_counts(prompts, "prompt tags")))
+        _, tags = text_counts(con, "prompt", options.filters, options.dedupe, subset, tags_name="prompt tags")
+        sides.append((sel, tags))
     (a, tags_a), (b, tags_b) = sides
     return compare(a, b, spec_a, spec_b, tags_a=tags_a, tags_b=tags_b)

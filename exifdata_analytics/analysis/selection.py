@@ -204,31 +204,42 @@ def load_selection(con: sqlite3.Connection, filters: Filters = Filters(), dedupe
     check_schema(con)
     where, args = _where(filters, subset)
     total = con.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+    matching = total if where == "1" else con.execute(f"SELECT COUNT(*) FROM images WHERE {where}", args).fetchone()[0]
     computed = (*_FLAGS, _MTIME_HOUR)
     names = [*_COLUMNS, *(flag.rsplit(" AS ", 1)[1] for flag in computed)]
     # a database that could not be upgraded (written by an older version, now read-only) lacks the
     # later columns: they read as NULL, the canonical ones as the names as written
     present = {row[1] for row in con.execute("PRAGMA table_info(images)")}
     columns = ", ".join(_read_as(c, raw_names, present) for c in _COLUMNS)
-    cur = con.execute(f"SELECT sha256, {columns}, {', '.join(computed)} FROM images WHERE {where} ORDER BY id", args)
+    where, args = _first_copies(where, args, dedupe)
+    cur = con.execute(f"SELECT {columns}, {', '.join(computed)} FROM images WHERE {where} ORDER BY id", args)
     # read in chunks and keep compact columns: numbers as numpy arrays, each distinct label
     # (model, sampler, …) as one shared string; 100,000 rows then take ~30 MB, not ~120 MB
     parts: dict[str, list] = {name: [] for name in names}
     labels: dict[str, str] = {}
-    reader = _FirstCopies(cur, dedupe)
-    for rows in reader:
-        for name, values in zip(names, list(zip(*rows))[1:]):
+    for rows in iter(lambda: cur.fetchmany(20_000), []):
+        for name, values in zip(names, zip(*rows)):
             if name in _LABEL_COLUMNS:
-                parts[name].extend(labels.setdefault(v, v) if v is not None else None for v in map(label, values))
+                parts[name].append(_labels(values, labels))
             elif name in _NUMBER_COLUMNS:
                 parts[name].append(_floats(values))
             else:
                 parts[name].extend(values)
-    matching = reader.rows_read
     frame = pd.DataFrame({name: _column(name, parts.pop(name)) for name in names})
     logger.info("selected %d images (%d rows match the filters, %d in the database)", len(frame), matching, total)
     return Selection(frame=frame, total_rows=total, matching_rows=matching,
                      duplicates_dropped=matching - len(frame), filters=filters, dedupe=dedupe)
+
+
+def _labels(values: Sequence, shared: dict[str, str]) -> np.ndarray:
+    """``label`` of each value, each distinct label one shared string (``shared``); ``label``
+    runs once per distinct value of the chunk, not once per row."""
+    codes, uniques = pd.factorize(np.array(values, dtype=object))
+    mapped = np.empty(len(uniques) + 1, dtype=object)  # the last one, None, for code -1 (missing)
+    for i, value in enumerate(uniques.tolist()):
+        text = label(value)
+        mapped[i] = shared.setdefault(text, text) if text is not None else None
+    return mapped[codes]
 
 
 def _floats(values: Sequence) -> np.ndarray:
@@ -241,6 +252,8 @@ def _floats(values: Sequence) -> np.ndarray:
 def _column(name: str, part: list) -> pd.Series:
     if name in _NUMBER_COLUMNS:
         return pd.Series(np.concatenate(part) if part else np.array([], dtype=float))
+    if name in _LABEL_COLUMNS:
+        return pd.Series(np.concatenate(part) if part else np.array([], dtype=object), dtype=object)
     if name == "id":
         return pd.Series(np.array(part, dtype=np.int64))
     if name.startswith("has_"):
@@ -253,6 +266,12 @@ def selection_sql(filters: Filters, dedupe: bool = True) -> tuple[str, list]:
     first indexed copy of each content (the lowest id per sha256; rows without a hash all
     stay), the same rows ``load_selection`` keeps."""
     where, args = filters.sql()
+    return _first_copies(where, args, dedupe)
+
+
+def _first_copies(where: str, args: list, dedupe: bool) -> tuple[str, list]:
+    """``where`` narrowed, with ``dedupe``, to the first copy of each content among its rows.
+    SQLite groups the hashes on its own pages: no set of a million hashes in Python."""
     if not dedupe:
         return where, args
     return (f"({where}) AND (sha256 IS NULL OR id IN (SELECT MIN(id) FROM images WHERE ({where}) "
@@ -267,65 +286,50 @@ def _where(filters: Filters, subset: Optional[Filters] = None) -> tuple[str, lis
     return where, args
 
 
-class _FirstCopies:
-    """The rows of ``cursor`` (sha256 first, ordered by id) in chunks, keeping only the first
-    indexed copy of each content when ``dedupe``; rows without a hash are all kept.
-    ``rows_read`` counts every row, kept or not."""
+TEXT_CHUNK_ROWS = 20_000  # texts read at a time: a chunk's strings take a few MB whatever the library's size
 
-    def __init__(self, cursor: sqlite3.Cursor, dedupe: bool):
-        self.cursor = cursor
-        self.dedupe = dedupe
-        self.rows_read = 0
 
-    def __iter__(self) -> Iterator[list]:
-        seen: set[str] = set()
-        while True:
-            rows = self.cursor.fetchmany(5000)
-            if not rows:
-                return
-            self.rows_read += len(rows)
-            if self.dedupe:
-                kept = []
-                for row in rows:
-                    if row[0] is None:
-                        kept.append(row)
-                    elif row[0] not in seen:
-                        seen.add(row[0])
-                        kept.append(row)
-                rows = kept
-            if rows:
-                yield rows
+def iter_texts(con: sqlite3.Connection, column: str, filters: Filters = Filters(), dedupe: bool = True,
+               subset: Optional[Filters] = None,
+               rows: int = TEXT_CHUNK_ROWS) -> Iterator[tuple[list[int], list[str], list[tuple[str, ...]]]]:
+    """The non-empty ``prompt`` or ``negative_prompt`` texts of the selected images (the same
+    images as ``load_selection``) in id order, ``rows`` at a time: (image ids, texts, and per
+    text the sorted names of the embeddings its image uses)."""
+    if column not in ("prompt", "negative_prompt"):
+        raise ValueError(column)
+    where, args = _first_copies(*_where(filters, subset), dedupe)
+    cur = con.execute(f"SELECT id, {column}, (SELECT group_concat(name, char(31)) FROM resources "
+                      "WHERE resources.image_id = images.id AND lower(resources.kind) = 'embedding') "
+                      f"FROM images WHERE ({where}) AND {column} IS NOT NULL AND trim({column}) != '' ORDER BY id",
+                      args)
+    while True:
+        batch = cur.fetchmany(rows)
+        if not batch:
+            return
+        ids, texts, names = [], [], []
+        for image_id, text, embeddings in batch:
+            if isinstance(text, str) and text and not text.isspace():
+                ids.append(image_id)
+                texts.append(text)
+                names.append(_embedding_names(embeddings))
+        yield ids, texts, names
+
+
+def _embedding_names(joined: Optional[str]) -> tuple[str, ...]:
+    if not joined:
+        return ()
+    return tuple(sorted({n.strip() for n in joined.split("\x1f") if n.strip()}))
 
 
 def load_texts(con: sqlite3.Connection, column: str, filters: Filters = Filters(), dedupe: bool = True,
                subset: Optional[Filters] = None) -> pd.Series:
-    """The non-empty ``prompt`` or ``negative_prompt`` texts of the selected images (the
-    same images as ``load_selection``), indexed by image id."""
-    if column not in ("prompt", "negative_prompt"):
-        raise ValueError(column)
-    where, args = _where(filters, subset)
-    cur = con.execute(f"SELECT sha256, id, {column} FROM images WHERE {where} ORDER BY id", args)
+    """All of ``iter_texts``' texts, indexed by image id."""
     ids: list[int] = []
     texts: list[str] = []
-    for rows in _FirstCopies(cur, dedupe):
-        for _, image_id, text in rows:
-            if isinstance(text, str) and text and not text.isspace():
-                ids.append(image_id)
-                texts.append(text)
+    for chunk_ids, chunk_texts, _ in iter_texts(con, column, filters, dedupe, subset):
+        ids.extend(chunk_ids)
+        texts.extend(chunk_texts)
     return pd.Series(texts, index=pd.Index(ids, dtype="int64"), dtype=object)
-
-
-def load_embeddings(con: sqlite3.Connection, ids: Optional[pd.Index] = None) -> pd.Series:
-    """image id -> tuple of the embedding names the image uses (from ``resources``)."""
-    wanted = None if ids is None else set(ids.tolist())
-    names: dict[int, set[str]] = {}
-    for image_id, name in con.execute("SELECT image_id, name FROM resources WHERE lower(kind) = 'embedding'"):
-        if (wanted is None or image_id in wanted) and isinstance(name, str) and name.strip():
-            names.setdefault(image_id, set()).add(name.strip())
-    values = np.empty(len(names), dtype=object)  # filled one by one: pandas would unpack the tuples
-    for i, found in enumerate(names.values()):
-        values[i] = tuple(sorted(found))
-    return pd.Series(values, index=pd.Index(list(names), dtype="int64"), dtype=object)
 
 
 def load_resources(con: sqlite3.Connection, ids: pd.Series, raw_names: bool = False) -> pd.DataFrame:

@@ -34,7 +34,6 @@ import numpy as np
 import pandas as pd
 
 from .counts import sorted_counts, text_values
-from .prompts import Vocabulary, tag_counts
 
 logger = logging.getLogger(__name__)
 
@@ -77,36 +76,62 @@ class ThemeContext:
     months: tuple[tuple[str, int], ...]
 
 
-def prompt_topics(vocab: Optional[Vocabulary], cleaned: pd.Series, requested: Optional[int] = None,
-                  top_tags: int = 8) -> Topics:
-    """Themes of the prompts in ``vocab`` (the count matrix of ``cleaned``); ``requested`` K, or
-    None to let the data choose, 0 for none."""
+@dataclass(frozen=True)
+class ThemePlan:
+    """What the themes are fitted on, decided from the word counts of all prompts: the word
+    columns, their idf, and the positions (among the documents) of the sample."""
+
+    columns: np.ndarray  # word columns of the vocabulary, ascending
+    terms: np.ndarray
+    idf: np.ndarray
+    sample: np.ndarray  # document positions, ascending
+    documents: int
+    requested: Optional[int]
+
+
+def plan_topics(terms: np.ndarray, document_frequency: np.ndarray, documents: int,
+                requested: Optional[int] = None) -> "ThemePlan | Topics":
+    """The ``ThemePlan`` for ``documents`` prompts whose words (``terms``) appear in
+    ``document_frequency`` of them; or, when there is nothing to cluster, the ``Topics`` that
+    say why. ``requested`` K, or None to let the data choose, 0 for none."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    from .prompt_stream import smooth_idf
+
     if requested == 0:
         return Topics(chosen_by="not asked for (--topics 0)")
-    if vocab is None or vocab.matrix.shape[0] < MIN_PROMPTS:
-        n = 0 if vocab is None else vocab.matrix.shape[0]
-        return Topics(prompts=n, chosen_by=f"too few prompts to find themes ({n}; at least {MIN_PROMPTS})")
-    from sklearn.decomposition import NMF
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfTransformer
-
-    counts = vocab.matrix
-    docs = counts.shape[0]
-    df = np.asarray((counts > 0).sum(axis=0)).ravel()
-    keep = (df >= MIN_DOCUMENT_FREQUENCY) & (df <= MAX_DOCUMENT_SHARE * docs)
-    keep &= np.array([t not in ENGLISH_STOP_WORDS for t in vocab.terms], dtype=bool)
+    if documents < MIN_PROMPTS:
+        return Topics(prompts=documents,
+                      chosen_by=f"too few prompts to find themes ({documents}; at least {MIN_PROMPTS})")
+    df = document_frequency
+    keep = (df >= MIN_DOCUMENT_FREQUENCY) & (df <= MAX_DOCUMENT_SHARE * documents)
+    keep &= np.array([t not in ENGLISH_STOP_WORDS for t in terms], dtype=bool)
     columns = np.flatnonzero(keep)
-    if len(columns) < MIN_THEMES * 2 or min(docs, SAMPLE) < MIN_THEMES * 2:
-        return Topics(prompts=docs, chosen_by="too few distinct words to find themes")
-    terms = vocab.terms[columns]
+    if len(columns) < MIN_THEMES * 2 or min(documents, SAMPLE) < MIN_THEMES * 2:
+        return Topics(prompts=documents, chosen_by="too few distinct words to find themes")
     if len(columns) > MAX_WORDS:  # the most widespread words carry the themes; the rest costs time
         columns = np.sort(columns[np.argsort(-df[columns], kind="stable")[:MAX_WORDS]])
-    terms = vocab.terms[columns]
-    tfidf = TfidfTransformer().fit_transform(counts[:, columns])
     rng = np.random.default_rng(0)
-    sample = np.sort(rng.choice(docs, size=min(SAMPLE, docs), replace=False))
-    fitted = tfidf[sample]
+    sample = np.sort(rng.choice(documents, size=min(SAMPLE, documents), replace=False))
+    return ThemePlan(columns, terms[columns], smooth_idf(df[columns], documents), sample, documents, requested)
+
+
+@dataclass(frozen=True)
+class FittedThemes:
+    plan: ThemePlan
+    model: object  # scikit-learn NMF
+    k: int
+    chosen_by: str
+
+
+def fit_topics(plan: ThemePlan, fitted) -> "FittedThemes | Topics":
+    """The themes fitted on the sample's TF-IDF rows (``fitted``, in the plan's columns), or the
+    ``Topics`` saying there are no clear ones."""
+    from sklearn.decomposition import NMF
+
+    requested = plan.requested
     if requested is not None:
-        k = max(1, min(int(requested), len(columns) // 2, fitted.shape[0]))
+        k = max(1, min(int(requested), len(plan.columns) // 2, fitted.shape[0]))
         model = _fit(NMF, fitted, k)
         chosen_by = f"asked for (--topics {requested})" + (f"; {k} possible" if k != requested else "")
     else:
@@ -115,26 +140,60 @@ def prompt_topics(vocab: Optional[Vocabulary], cleaned: pd.Series, requested: Op
                      f"distinct and each hold at least {MIN_THEME_SHARE:.0%} of the prompts")
     lean, chance = _lean(model.transform(fitted)), _lean(_fit(NMF, _shuffled(fitted), k).transform(_shuffled(fitted)))
     if lean - chance < MIN_LEAN_OVER_CHANCE:
-        return Topics(prompts=docs, chosen_by=f"no clear themes: the prompts' words go together no more than by "
-                                              f"chance (strongest theme per prompt {lean:.2f} vs {chance:.2f} "
-                                              "with the words shuffled)")
-    weights = model.transform(tfidf)
-    strongest = weights.argmax(axis=1)
-    has_theme = weights.max(axis=1) > 0
-    ids = vocab.index.to_numpy()
-    texts = cleaned.reindex(vocab.index)
-    themes = []
-    for t in range(k):
-        members = np.flatnonzero(has_theme & (strongest == t))
-        if not len(members):
-            continue
-        words = tuple(str(terms[i]) for i in np.argsort(-model.components_[t])[:TOP_WORDS])
-        tags = tag_counts(texts.iloc[members], "tags").top(top_tags)
-        themes.append((len(members), words, tags, tuple(int(i) for i in ids[members])))
-    themes.sort(key=lambda th: (-th[0], th[1]))
-    return Topics(tuple(Theme(n + 1, words, tags, members, size, size / docs)
-                        for n, (size, words, tags, members) in enumerate(themes)),
-                  prompts=docs, without_theme=int((~has_theme).sum()), chosen_by=chosen_by)
+        return Topics(prompts=plan.documents,
+                      chosen_by=f"no clear themes: the prompts' words go together no more than by chance "
+                                f"(strongest theme per prompt {lean:.2f} vs {chance:.2f} with the words shuffled)")
+    return FittedThemes(plan, model, k, chosen_by)
+
+
+class ThemeMembers:
+    """The images of each theme and their tags, gathered chunk by chunk (``add``)."""
+
+    def __init__(self, themes: FittedThemes, tag_width: int) -> None:
+        self.themes = themes
+        self.members: list[list[np.ndarray]] = [[] for _ in range(themes.k)]
+        self.tag_images = np.zeros((themes.k, tag_width), dtype=np.int64)
+        self.without_theme = 0
+
+    def add(self, ids: np.ndarray, tfidf, tags) -> None:
+        """One chunk's documents: their image ``ids``, TF-IDF rows (plan columns) and tag matrix."""
+        if not len(ids):
+            return
+        weights = self.themes.model.transform(tfidf)
+        strongest = weights.argmax(axis=1)
+        has_theme = weights.max(axis=1) > 0
+        self.without_theme += int((~has_theme).sum())
+        for t in range(self.themes.k):
+            rows = np.flatnonzero(has_theme & (strongest == t))
+            if len(rows):
+                self.members[t].append(ids[rows])
+                self.tag_images[t, :tags.shape[1]] += np.asarray(tags[rows].sum(axis=0)).ravel()
+
+    def topics(self, tag_names: np.ndarray, top_tags: int = 8) -> Topics:
+        from .counts import Counts
+        from .prompts import is_tag
+
+        ok = np.array([is_tag(t) for t in tag_names], dtype=bool)
+        components = self.themes.model.components_
+        themes = []
+        for t in range(self.themes.k):
+            members = np.concatenate(self.members[t]) if self.members[t] else np.array([], dtype=np.int64)
+            if not len(members):
+                continue
+            words = tuple(str(self.themes.plan.terms[i]) for i in np.argsort(-components[t])[:TOP_WORDS])
+            counts = np.where(ok, self.tag_images[t, :len(tag_names)], 0)
+            if np.count_nonzero(counts) > top_tags:  # the candidates: every tag as used as the n-th most used
+                floor = np.partition(counts, len(counts) - top_tags)[len(counts) - top_tags]
+                counts = np.where(counts >= max(floor, 1), counts, 0)
+            present = np.flatnonzero(counts)
+            tags = Counts("tags", tuple(sorted(((str(tag_names[j]), int(counts[j])) for j in present),
+                                               key=lambda kv: (-kv[1], kv[0].casefold(), kv[0])))).top(top_tags)
+            themes.append((len(members), words, tags, tuple(members.tolist())))
+        themes.sort(key=lambda th: (-th[0], th[1]))
+        docs = self.themes.plan.documents
+        return Topics(tuple(Theme(n + 1, words, tags, members, size, size / docs)
+                            for n, (size, words, tags, members) in enumerate(themes)),
+                      prompts=docs, without_theme=self.without_theme, chosen_by=self.themes.chosen_by)
 
 
 def _fit(nmf, matrix, k: int):
@@ -208,4 +267,4 @@ def theme_words(theme: Theme, n: int = 6) -> str:
     return ", ".join(theme.words[:n])
 
 
-__all__: Sequence[str] = ("Theme", "Topics", "ThemeContext", "prompt_topics", "describe_topics", "theme_words")
+__all__: Sequence[str] = ("Theme", "Topics", "ThemeContext", "ThemePlan", "FittedThemes", "ThemeMembers", "plan_topics", "fit_topics", "describe_topics", "theme_words")

@@ -143,7 +143,9 @@ def make_row(i: int, r: random.Random, tail: list[str], copy_of: dict | None):
     return rec, tuple(resources)
 
 
-def build_db(path: Path, rows: int, seed: int = 4) -> None:
+def build_db(path: Path, rows: int, seed: int = 4, make=None) -> None:
+    """``rows`` rows made by ``make`` (default ``make_row``), 5% of them copies of recent ones."""
+    make = make or make_row
     r = random.Random(seed)
     tail = rare_tags(r, 5000)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -154,7 +156,7 @@ def build_db(path: Path, rows: int, seed: int = 4) -> None:
     batch, recent = [], []
     for i in range(rows):
         copy_of = recent[r.randrange(len(recent))] if recent and r.random() < 0.05 else None
-        rec, res = make_row(i, r, tail, copy_of)
+        rec, res = make(i, r, tail, copy_of)
         if copy_of is None:
             recent.append({"rec": rec, "res": res})
             recent = recent[-2000:]

@@ -10,7 +10,7 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -231,13 +231,13 @@ def load_selection(con: sqlite3.Connection, filters: Filters = Filters(), dedupe
                      duplicates_dropped=matching - len(frame), filters=filters, dedupe=dedupe)
 
 
-def _labels(values: Sequence, shared: dict[str, str]) -> np.ndarray:
-    """``label`` of each value, each distinct label one shared string (``shared``); ``label``
-    runs once per distinct value of the chunk, not once per row."""
+def _labels(values: Sequence, shared: dict, clean: Callable[[object], Optional[str]] = label) -> np.ndarray:
+    """``clean`` (``label``) of each value, each distinct result one shared string (``shared``);
+    ``clean`` runs once per distinct value of the chunk, not once per row."""
     codes, uniques = pd.factorize(np.array(values, dtype=object))
     mapped = np.empty(len(uniques) + 1, dtype=object)  # the last one, None, for code -1 (missing)
     for i, value in enumerate(uniques.tolist()):
-        text = label(value)
+        text = clean(value)
         mapped[i] = shared.setdefault(text, text) if text is not None else None
     return mapped[codes]
 
@@ -334,16 +334,27 @@ def load_texts(con: sqlite3.Connection, column: str, filters: Filters = Filters(
 
 def load_resources(con: sqlite3.Connection, ids: pd.Series, raw_names: bool = False) -> pd.DataFrame:
     """image_id, kind, name, weight of the selected images' resources; the name is the
-    resource's canonical name (one per file) unless ``raw_names``."""
-    wanted = set(ids.tolist())
+    resource's canonical name (one per file) unless ``raw_names``. Read in chunks into compact
+    columns (each distinct kind and name one shared string)."""
+    wanted = np.unique(ids.to_numpy(dtype=np.int64))
     name = "name" if raw_names else "COALESCE(canonical_name, name)"
-    rows = [(image_id, kind, name.strip(), weight)
-            for image_id, kind, name, weight in con.execute(f"SELECT image_id, lower(kind), {name}, weight "
-                                                            "FROM resources")
-            if image_id in wanted and isinstance(name, str) and name.strip()]
-    res = pd.DataFrame.from_records(rows, columns=["image_id", "kind", "name", "weight"])
-    res["weight"] = pd.to_numeric(res["weight"], errors="coerce")
-    return res
+    cur = con.execute(f"SELECT image_id, lower(kind), {name}, weight FROM resources")
+    parts: dict[str, list] = {"image_id": [], "kind": [], "name": [], "weight": []}
+    shared: dict[str, str] = {}
+    for rows in iter(lambda: cur.fetchmany(20_000), []):
+        image_ids, kinds, names, weights = zip(*rows)
+        image_ids = np.array([i if isinstance(i, int) else -1 for i in image_ids], dtype=np.int64)
+        names = _labels(names, shared, clean=lambda n: label(n) if isinstance(n, str) else None)
+        keep = np.isin(image_ids, wanted) & (names != None)  # noqa: E711 (element-wise)
+        if keep.any():
+            parts["image_id"].append(image_ids[keep])
+            parts["kind"].append(_labels(kinds, shared, clean=lambda kind: kind)[keep])
+            parts["name"].append(names[keep])
+            parts["weight"].append(pd.to_numeric(pd.Series(weights, dtype=object)[keep], errors="coerce")
+                                   .to_numpy(dtype=float))
+    empty = {"image_id": np.array([], dtype=np.int64), "kind": np.array([], dtype=object),
+             "name": np.array([], dtype=object), "weight": np.array([], dtype=float)}
+    return pd.DataFrame({k: np.concatenate(v) if v else empty[k] for k, v in parts.items()})
 
 
 def snapshot_fingerprint(con: sqlite3.Connection) -> tuple:

@@ -31,9 +31,20 @@ def _navigate(browser, action) -> None:
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from selenium.common.exceptions import WebDriverException
+
     old_page = browser.find_element("tag name", "html")
     action()
-    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(old_page))
+
+    def left(b) -> bool:
+        try:
+            return expected_conditions.staleness_of(old_page)(b)
+        except WebDriverException as exc:  # Chromium may say the old node left the document instead
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+
+    WebDriverWait(browser, 10).until(left)
     WebDriverWait(browser, 10).until(lambda b: b.execute_script("return document.readyState") == "complete")
 
 

@@ -43,8 +43,9 @@ from .keywords import KeywordResult, keyword_analysis, keyword_hits, keyword_pat
 from .label_sources import LabelSpec, parse_label_spec
 from .labels import Finding, Importance, LabelAnalysis, LabelCount, LabelModel, label_analysis
 from .model_cards import ModelCard
-from .prompt_statistics import PromptStatistics, cleaned_texts, prompt_statistics, prompt_statistics_from
-from .prompts import (TOKEN_PATTERN, Vocabulary, clean_prompt, clean_prompts, count_matrix, prompt_tags, tag_counts,
+from .prompt_statistics import PromptStatistics, prompt_statistics, prompt_statistics_from
+from .prompt_stream import cleaned_texts, count_matrix
+from .prompts import (TOKEN_PATTERN, Vocabulary, clean_prompt, clean_prompts, prompt_tags, tag_counts,
                       word_counts)
 from .resources import LORA_KINDS, LoraStat, LoraUsage, lora_usage
 from .run import Analysis, AnalysisOptions, analyse

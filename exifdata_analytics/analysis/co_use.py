@@ -42,7 +42,6 @@ import numpy as np
 import pandas as pd
 
 from .counts import Counts
-from .prompts import is_tag
 from .resources import LORA_KINDS
 
 logger = logging.getLogger(__name__)
@@ -172,15 +171,16 @@ def lora_cooccurrence(frame: pd.DataFrame, resources: pd.DataFrame) -> tuple[Coo
 
 class TagPairs:
     """Pairs of the ``top`` most used prompt tags among the images with at least one prompt tag,
-    counted chunk by chunk (``add``). ``names``/``images``: every tag column of the run's tag
-    vocabulary and the images of each, counted over the same prompts beforehand."""
+    counted chunk by chunk (``add``). ``names``: every tag column of the run's tag vocabulary,
+    ``real``: which of them are tags (``prompts.is_tag``), ``tags``: the images of each tag,
+    counted over the same prompts beforehand."""
 
-    def __init__(self, names: np.ndarray, images: np.ndarray, tags: Counts, top: int = TOP_TAGS) -> None:
+    def __init__(self, names: np.ndarray, real: np.ndarray, tags: Counts, top: int = TOP_TAGS) -> None:
         self.kept = tuple(tag for tag, n in tags.items[:top] if n >= MIN_ITEM_IMAGES)
         self.counts = tuple(n for _, n in tags.items[:len(self.kept)])
         position = {tag: i for i, tag in enumerate(self.kept)}
         self.slot = np.array([position.get(t, -1) for t in names.tolist()], dtype=np.int64)  # tag column -> kept
-        self.ok = np.array([is_tag(t) for t in names.tolist()], dtype=bool)
+        self.ok = real
         self.both = np.zeros((len(self.kept), len(self.kept)), dtype=np.int64)
         self.tagged = 0  # images with any prompt tag: the n of the lifts
 

@@ -86,7 +86,7 @@ class ModelCard:
     generators: tuple[NameUse, ...]
 
 
-def ranked(counts: pd.Series, top: int) -> dict[int, list[tuple[tuple, int]]]:
+def _ranked(counts: pd.Series, top: int) -> dict[int, list[tuple[tuple, int]]]:
     """Model code -> its ``top`` most frequent keys of ``counts`` (indexed by (code, *key)),
     most images first, ties by the key (text case-insensitively)."""
     per_model: dict[int, list[tuple[tuple, int]]] = {}
@@ -103,7 +103,7 @@ def _count(codes: np.ndarray, keys: dict[str, np.ndarray], top: int = TOP_VALUES
     frame = pd.DataFrame({"code": codes, **keys}).dropna()
     if frame.empty:
         return {}
-    return ranked(frame.groupby(["code", *keys], sort=False).size(), top)
+    return _ranked(frame.groupby(["code", *keys], sort=False).size(), top)
 
 
 def _quartiles(codes: np.ndarray, values: np.ndarray, models: int) -> list[tuple[int, Optional[tuple]]]:
@@ -130,7 +130,7 @@ def _lora_stats(codes_of_ids: pd.Series, resources: pd.DataFrame) -> tuple[dict[
     with_lora = {int(c): int(n) for c, n in loras.groupby("code")["image_id"].nunique().items()}
     grouped = loras.groupby(["code", "name"], sort=False).agg(images=("image_id", "nunique"),
                                                               weight=("weight", "mean"))
-    top = ranked(grouped["images"], TOP_LORAS)
+    top = _ranked(grouped["images"], TOP_LORAS)
     weights = grouped["weight"]
     stats = {code: [LoraStat(str(name), n, None if pd.isna(w := weights[(code, name)]) else float(w))
                     for (name,), n in items] for code, items in top.items()}

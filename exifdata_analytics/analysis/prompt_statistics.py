@@ -13,8 +13,7 @@ import pandas as pd
 from .co_use import Cooccurrence, TagPairs
 from .counts import Counts
 from .keywords import normalise_keyword
-from .prompt_stream import (CleanedChunk, FirstPass, cleaned_texts, first_pass, iter_cleaned, smooth_idf, text_counts,
-                            tfidf_rows)
+from .prompt_stream import CleanedChunk, FirstPass, first_pass, iter_cleaned, smooth_idf, tfidf_rows
 from .prompts import TagMatrix, ranked
 from .topics import FittedThemes, ThemeMembers, ThemePlan, Topics, fit_topics, plan_topics
 from .selection import TEXT_CHUNK_ROWS, Filters, open_database, read_snapshot, snapshot_fingerprint
@@ -69,7 +68,7 @@ def streamed_prompt_statistics(chunks: Iterable[CleanedChunk], keywords: Sequenc
                 documents = np.flatnonzero(chunk.nonempty)
                 members.add(chunk.ids[documents], tfidf_rows(chunk.words(words)[:, plan.columns], plan.idf),
                             chunk.tags(len(tag_names))[documents])
-            themes = members.topics(tag_names)
+            themes = members.topics(tag_names, counted.real_tags)
         hits = tuple((k, tuple(np.concatenate(counted.hits[k]).tolist()) if counted.hits[k] else ()) for k in wanted)
         return PromptStatistics(counted.word_counts("prompt words"), scores[:tfidf_top], tags, hits, themes, pairs,
                                 counted.tag_matrix() if with_tags else None)
@@ -89,7 +88,7 @@ def _second_pass(counted: FirstPass, terms: np.ndarray, df: np.ndarray, tags: Co
     kept = np.flatnonzero(np.array([t not in ENGLISH_STOP_WORDS for t in terms], dtype=bool))
     idf = smooth_idf(df[kept], counted.documents)
     sums = np.zeros(len(kept))
-    pairs = TagPairs(tag_names, counted.tag_images.array(len(tag_names)), tags)
+    pairs = TagPairs(tag_names, counted.real_tags, tags)
     sampled, position = [], 0
     for chunk in counted.chunks():
         matrix = chunk.words(words)

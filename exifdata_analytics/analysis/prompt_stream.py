@@ -16,18 +16,27 @@ import tempfile
 from array import array
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .counts import Counts, counts_from_counter
-from .prompts import (TOKEN_RE, TagMatrix, Vocabulary, _Columns, add_tags, add_words, clean_prompt, is_tag, ranked,
+from .prompts import (TOKEN_RE, TagMatrix, Vocabulary, add_tags, add_words, clean_prompt, is_tag, ranked,
                       split_tags, tag_counts_from)
-from .selection import Filters, iter_texts
+from .selection import Filters, iter_texts, texts_series
 
 # one chunk of cleaned prompts: image ids and their texts
 CleanedChunk = tuple[Sequence[int], Sequence[str]]
+
+
+class _Columns(dict):
+    """term -> column, numbering new terms as they come."""
+
+    def __missing__(self, term: str) -> int:
+        column = self[term] = len(self)
+        return column
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,11 @@ class FirstPass:
     def tag_names(self) -> np.ndarray:
         return np.array(list(self.tags), dtype=object)
 
+    @cached_property
+    def real_tags(self) -> np.ndarray:
+        """Per tag column: a tag (``is_tag``), not an empty or numeric part. Read once the texts are."""
+        return np.array([is_tag(t) for t in self.tags], dtype=bool)
+
     def chunks(self) -> Iterator[ChunkCounts]:
         return iter(self.spill)
 
@@ -135,9 +149,8 @@ class FirstPass:
         return Counts(name, tuple((t, int(c)) for t, c in ranked(self.terms, totals)))
 
     def tag_counts(self, name: str) -> Counts:
-        images = self.tag_images.array(len(self.tags))
-        return counts_from_counter(name, Counter({t: int(n) for t, n in zip(self.tags, images.tolist())
-                                                  if n and is_tag(t)}))
+        images = np.where(self.real_tags, self.tag_images.array(len(self.tags)), 0)
+        return counts_from_counter(name, Counter({t: int(n) for t, n in zip(self.tags, images.tolist()) if n}))
 
     def tag_matrix(self) -> TagMatrix:
         """Which image has which tag, for every row read (the label analysis)."""
@@ -146,7 +159,7 @@ class FirstPass:
         width = len(self.tags)
         parts = [(c.ids, c.tags(width)) for c in self.chunks()]
         names = self.tag_names
-        ok = np.flatnonzero(np.array([is_tag(t) for t in names], dtype=bool))
+        ok = np.flatnonzero(self.real_tags)
         if not parts:
             from scipy.sparse import csr_matrix
             return TagMatrix(np.array([], dtype=np.int64), names[ok], csr_matrix((0, len(ok)), dtype=np.int8))
@@ -191,6 +204,21 @@ def first_pass(chunks: Iterable[CleanedChunk], keywords: Sequence[str] = ()) -> 
     return result
 
 
+def count_matrix(cleaned: pd.Series) -> Optional[Vocabulary]:
+    """The sparse documents x words count matrix of cleaned prompts in memory (what
+    scikit-learn's CountVectorizer builds, with TOKEN_PATTERN and no lower-casing): one chunk of
+    ``first_pass``. None when there is no word at all."""
+    counted = first_pass([(cleaned.index.tolist(), cleaned.tolist())])
+    try:
+        if not counted.words:  # no prompts, or only numbers and single letters
+            return None
+        chunk = next(counted.chunks())
+        return Vocabulary(pd.Index(chunk.ids[chunk.nonempty]), counted.terms, chunk.words(len(counted.words)),
+                          dict(counted.words))
+    finally:
+        counted.spill.close()
+
+
 def smooth_idf(document_frequency: np.ndarray, documents: int) -> np.ndarray:
     """scikit-learn's smoothed idf (TfidfTransformer's default), computed the same way."""
     idf = np.full(len(document_frequency), float(documents + 1))
@@ -226,12 +254,7 @@ def text_counts(con: sqlite3.Connection, column: str, filters: Filters = Filters
 def cleaned_texts(con: sqlite3.Connection, column: str, filters: Filters = Filters(), dedupe: bool = True,
                   subset: Optional[Filters] = None) -> pd.Series:
     """All of ``iter_cleaned``'s texts, indexed by image id."""
-    ids: list[int] = []
-    texts: list[str] = []
-    for chunk_ids, chunk_texts in iter_cleaned(con, column, filters, dedupe, subset):
-        ids.extend(chunk_ids)
-        texts.extend(chunk_texts)
-    return pd.Series(texts, index=pd.Index(ids, dtype="int64"), dtype=object)
+    return texts_series(iter_cleaned(con, column, filters, dedupe, subset))
 
 
 def iter_cleaned(con: sqlite3.Connection, column: str, filters: Filters = Filters(), dedupe: bool = True,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-from array import array
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
@@ -179,38 +178,6 @@ class Vocabulary:
     @cached_property
     def _by_column(self):
         return self.matrix.tocsc()  # built once, only when keywords are looked up
-
-
-class _Columns(dict):
-    """term -> column, numbering new terms as they come."""
-
-    def __missing__(self, term: str) -> int:
-        column = self[term] = len(self)
-        return column
-
-
-def count_matrix(cleaned: pd.Series) -> Optional[Vocabulary]:
-    """The sparse documents x words count matrix (what scikit-learn's CountVectorizer builds,
-    with TOKEN_PATTERN and no lower-casing: the texts are cleaned already). Built here so the
-    intermediate index arrays stay compact (4 bytes per entry instead of Python int lists):
-    100,000 prompts take ~20 MB instead of ~150 MB. None when there is no word at all."""
-    from scipy.sparse import csr_matrix  # scikit-learn's own dependency
-
-    docs = cleaned[cleaned != ""]
-    vocabulary = _Columns()
-    indices, counts, indptr = array("i"), array("i"), array("q", [0])
-    findall, column_of = TOKEN_RE.findall, vocabulary.__getitem__
-    for doc in docs.tolist():
-        terms = Counter(findall(doc))
-        indices.extend(map(column_of, terms.keys()))  # map/extend: no Python loop per word
-        counts.extend(terms.values())
-        indptr.append(len(indices))
-    if not vocabulary:  # no prompts, or only numbers and single letters
-        return None
-    matrix = csr_matrix((np.frombuffer(counts, dtype=np.int32), np.frombuffer(indices, dtype=np.int32),
-                         np.frombuffer(indptr, dtype=np.int64)), shape=(len(docs), len(vocabulary)))
-    terms = np.array(list(vocabulary), dtype=object)
-    return Vocabulary(docs.index, terms, matrix, dict(vocabulary))
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from .keywords import KeywordResult, keyword_analysis
 from .label_sources import LabelSpec
 from .labels import LabelAnalysis, label_analysis
 from .model_cards import ModelCard, model_cards
-from .prompt_statistics import (PromptStatistics, iter_cleaned, prompt_statistics_from, streamed_prompt_statistics,
-                                text_counts)
+from .prompt_statistics import PromptStatistics, prompt_statistics_from, streamed_prompt_statistics
+from .prompt_stream import iter_cleaned, text_counts
 from .resources import LoraUsage, lora_usage
 from .selection import (Filters, load_resources, load_selection, parse_compare_spec, read_snapshot, selection_sql,
                         snapshot_fingerprint)

@@ -324,9 +324,14 @@ def _embedding_names(joined: Optional[str]) -> tuple[str, ...]:
 def load_texts(con: sqlite3.Connection, column: str, filters: Filters = Filters(), dedupe: bool = True,
                subset: Optional[Filters] = None) -> pd.Series:
     """All of ``iter_texts``' texts, indexed by image id."""
+    return texts_series(iter_texts(con, column, filters, dedupe, subset))
+
+
+def texts_series(chunks: Iterable[tuple]) -> pd.Series:
+    """Chunks of (image ids, texts, …) as one Series of the texts, indexed by image id."""
     ids: list[int] = []
     texts: list[str] = []
-    for chunk_ids, chunk_texts, _ in iter_texts(con, column, filters, dedupe, subset):
+    for chunk_ids, chunk_texts, *_ in chunks:
         ids.extend(chunk_ids)
         texts.extend(chunk_texts)
     return pd.Series(texts, index=pd.Index(ids, dtype="int64"), dtype=object)

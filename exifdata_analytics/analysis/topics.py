@@ -169,11 +169,10 @@ class ThemeMembers:
                 self.members[t].append(ids[rows])
                 self.tag_images[t, :tags.shape[1]] += np.asarray(tags[rows].sum(axis=0)).ravel()
 
-    def topics(self, tag_names: np.ndarray, top_tags: int = 8) -> Topics:
+    def topics(self, tag_names: np.ndarray, ok: np.ndarray, top_tags: int = 8) -> Topics:
+        """The themes with their images and top tags; ``ok``: which tag columns are tags."""
         from .counts import Counts
-        from .prompts import is_tag
 
-        ok = np.array([is_tag(t) for t in tag_names], dtype=bool)
         components = self.themes.model.components_
         themes = []
         for t in range(self.themes.k):

@@ -9,12 +9,16 @@ so images fail together under one line per cause.
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
+
+import numpy as np
 
 from .models import SAVER_TEXT_DIFFERS_KEY, STATUS_NO_METADATA, STATUS_OK, STATUSES, UNREAD_NODES_KEY
 from .names import canonical_sampler
@@ -72,11 +76,7 @@ class CoverageGroup:
 def coverage_groups(con: sqlite3.Connection, where: str = "1", params: Sequence = ()) -> tuple[CoverageGroup, ...]:
     """Images per (generator, status, format) among the rows ``where`` selects, with the
     images that have each field of COVERAGE_FIELDS."""
-    sums = ", ".join(f"TOTAL({f.filled})" for f in COVERAGE_FIELDS)
-    sql = (f"SELECT {label_sql('generator')}, parse_status, {label_sql('format')}, COUNT(*), {sums} "
-           f"FROM images WHERE {where} GROUP BY 1, 2, 3")
-    return tuple(CoverageGroup(gen, status, fmt, int(n), tuple(int(v) for v in filled))
-                 for gen, status, fmt, n, *filled in con.execute(sql, list(params)))
+    return count_coverage(con, where, params).groups()
 
 
 @dataclass(frozen=True)
@@ -89,23 +89,6 @@ class UnknownSpelling:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def unknown_spellings(con: sqlite3.Connection, where: str = "1", params: Sequence = ()
-                      ) -> tuple[UnknownSpelling, ...]:
-    """Spellings of samplers and schedules missing from names/samplers.csv and schedules.csv,
-    most images first: what to add to the tables."""
-    found: dict[tuple[str, str], int] = {}
-    for sampler, scheduler, n in con.execute(
-            f"SELECT sampler, scheduler, COUNT(*) FROM images WHERE ({where}) AND "
-            "(sampler IS NOT NULL OR scheduler IS NOT NULL) GROUP BY 1, 2", list(params)):
-        name = canonical_sampler(sampler, scheduler)
-        if name.sampler is not None and not name.sampler_known:
-            found[("sampler", name.sampler)] = found.get(("sampler", name.sampler), 0) + n
-        if name.schedule is not None and not name.schedule_known:
-            found[("scheduler", name.schedule)] = found.get(("scheduler", name.schedule), 0) + n
-    return tuple(UnknownSpelling(f, s, n) for (f, s), n in
-                 sorted(found.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1].casefold())))
 
 
 @dataclass(frozen=True)
@@ -132,28 +115,93 @@ class SaverDisagreement:
         return dict(self.__dict__)
 
 
-def _listed_counts(con: sqlite3.Connection, key: str, where: str, params: Sequence) -> list[tuple[Any, int]]:
-    """For a params_json key holding a list: each listed value with the images that list it."""
-    try:
-        return con.execute(
-            "SELECT j.value, COUNT(*) FROM (SELECT params_json FROM images WHERE (" + where + ") AND "
-            f"instr(params_json, '\"{key}\"')) AS s, json_each(s.params_json, "
-            f"'$.\"{key}\"') AS j GROUP BY 1 ORDER BY 2 DESC, 1", list(params)).fetchall()
-    except sqlite3.Error as exc:  # a params_json that is not JSON (edited by hand): no list, no failure
-        logger.warning("%s not counted: %s", key, exc)
-        return []
+class CoverageCounter:
+    """The coverage of rows read in chunks (``add``): per (generator, status, format) the images
+    and the images with each field of COVERAGE_FIELDS, the unknown sampler and schedule
+    spellings, the unread ComfyUI nodes and the saver disagreements, all from one scan of the
+    images. ``COLUMNS`` are the SQL expressions each row gives ``add``, in order."""
+
+    COLUMNS = (label_sql("generator"), "parse_status", label_sql("format"),
+               *(f"({f.filled})" for f in COVERAGE_FIELDS), "sampler", "scheduler",
+               *(f"CASE WHEN instr(params_json, '\"{key}\"') AND json_valid(params_json) "
+                 f"THEN params_json -> '$.\"{key}\"' END" for key in (UNREAD_NODES_KEY, SAVER_TEXT_DIFFERS_KEY)))
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple, np.ndarray] = {}  # (generator, status, format) -> [images, *filled]
+        self._spellings: Counter = Counter()  # (sampler, scheduler) as written -> images
+        self._listed = (Counter(), Counter())  # unread node classes, disagreeing fields -> images
+
+    def add(self, columns: Sequence[Sequence]) -> None:
+        """One chunk, as columns (one sequence per expression of ``COLUMNS``)."""
+        n_fields = len(COVERAGE_FIELDS)
+        generator, status, fmt = columns[:3]
+        if not len(generator):
+            return
+        number: dict[tuple, int] = {}
+        codes = np.fromiter((number.setdefault(key, len(number)) for key in zip(generator, status, fmt)),
+                            dtype=np.int64, count=len(generator))
+        keys = list(number)
+        filled = np.array(columns[3:3 + n_fields], dtype=np.int64).reshape(n_fields, -1)
+        sums = np.vstack([np.bincount(codes, minlength=len(keys)),
+                          *(np.bincount(codes, weights=f, minlength=len(keys)).astype(np.int64) for f in filled)])
+        for i, key in enumerate(keys):
+            known = self._groups.get(key)
+            self._groups[key] = sums[:, i] if known is None else known + sums[:, i]
+        sampler, scheduler = columns[3 + n_fields:5 + n_fields]
+        self._spellings.update(pair for pair in zip(sampler, scheduler) if pair != (None, None))
+        for counted, texts in zip(self._listed, columns[5 + n_fields:]):
+            for text in texts:
+                if text is not None:
+                    counted.update(_listed_values(json.loads(text)))
+
+    def groups(self) -> tuple[CoverageGroup, ...]:
+        return tuple(CoverageGroup(gen, status, fmt, int(sums[0]), tuple(int(v) for v in sums[1:]))
+                     for (gen, status, fmt), sums in self._groups.items())
+
+    def unknown(self) -> tuple[UnknownSpelling, ...]:
+        """Spellings of samplers and schedules missing from names/samplers.csv and schedules.csv,
+        most images first: what to add to the tables."""
+        found: Counter = Counter()
+        for (sampler, scheduler), n in self._spellings.items():
+            name = canonical_sampler(sampler, scheduler)
+            if name.sampler is not None and not name.sampler_known:
+                found[("sampler", name.sampler)] += n
+            if name.schedule is not None and not name.schedule_known:
+                found[("scheduler", name.schedule)] += n
+        return tuple(UnknownSpelling(f, s, n) for (f, s), n in
+                     sorted(found.items(), key=lambda kv: (-kv[1], kv[0][0], kv[0][1].casefold())))
+
+    def unread(self) -> tuple[UnreadNode, ...]:
+        """The node classes the ComfyUI parser recorded as unread (``params["Unread nodes"]``),
+        most images first: the next gaps of the parser, seen from the user's own library."""
+        return tuple(UnreadNode(str(cls), n) for cls, n in _most_first(self._listed[0]))
+
+    def disagreements(self) -> tuple[SaverDisagreement, ...]:
+        """The fields where save nodes' text disagreed with the graph (``params["Saver text differs"]``)."""
+        return tuple(SaverDisagreement(str(f), n) for f, n in _most_first(self._listed[1]))
+
+    def table(self) -> CoverageTable:
+        return coverage_table(self.groups(), self.unknown(), self.unread(), self.disagreements())
 
 
-def unread_nodes(con: sqlite3.Connection, where: str = "1", params: Sequence = ()) -> tuple[UnreadNode, ...]:
-    """The node classes the ComfyUI parser recorded as unread (``params["Unread nodes"]``),
-    most images first: the next gaps of the parser, seen from the user's own library."""
-    return tuple(UnreadNode(str(cls), n) for cls, n in _listed_counts(con, UNREAD_NODES_KEY, where, params))
+def count_coverage(con: sqlite3.Connection, where: str = "1", params: Sequence = ()) -> CoverageCounter:
+    """The coverage of the rows ``where`` selects, in one scan."""
+    counter = CoverageCounter()
+    cur = con.execute(f"SELECT {', '.join(CoverageCounter.COLUMNS)} FROM images WHERE {where}", list(params))
+    for rows in iter(lambda: cur.fetchmany(20_000), []):
+        counter.add(list(zip(*rows)))
+    return counter
 
 
-def saver_disagreements(con: sqlite3.Connection, where: str = "1",
-                        params: Sequence = ()) -> tuple[SaverDisagreement, ...]:
-    """The fields where save nodes' text disagreed with the graph (``params["Saver text differs"]``)."""
-    return tuple(SaverDisagreement(str(f), n) for f, n in _listed_counts(con, SAVER_TEXT_DIFFERS_KEY, where, params))
+def _listed_values(value: Any) -> list:
+    """The values a params_json list holds, as SQLite's json_each lists them (a scalar is itself)."""
+    items = value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else [value]
+    return [json.dumps(v) if isinstance(v, (list, dict)) else v for v in items]
+
+
+def _most_first(counts: Counter) -> list[tuple[Any, int]]:
+    """Most images first, ties by value (numbers before text, as SQLite orders them)."""
+    return sorted(counts.items(), key=lambda kv: (-kv[1], isinstance(kv[0], str), kv[0]))
 
 
 def _by_count(counts: dict[str, int]) -> list[str]:
@@ -289,7 +337,8 @@ def failure_reason(error: Optional[str]) -> str:
 
 def parse_coverage(con: sqlite3.Connection) -> Coverage:
     """Counts over table ``images`` of an open database connection (read only)."""
-    groups = coverage_groups(con)
+    counted = count_coverage(con)
+    groups = counted.groups()
     by_status: dict[str, int] = {}
     parsed: dict[str, list[int]] = {}
     for g in groups:
@@ -319,5 +368,5 @@ def parse_coverage(con: sqlite3.Connection) -> Coverage:
     reasons = sorted((FailureReason(s, r, n, ex) for (s, r), (n, ex) in grouped.items()),
                      key=lambda f: (-f.images, f.status, f.reason))
     return Coverage(total=sum(n for _, n in statuses), statuses=tuple(statuses), generators=tuple(generators),
-                    reasons=tuple(reasons), unknown=unknown_spellings(con), unread=unread_nodes(con),
-                    disagreements=saver_disagreements(con))
+                    reasons=tuple(reasons), unknown=counted.unknown(), unread=counted.unread(),
+                    disagreements=counted.disagreements())

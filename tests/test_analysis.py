@@ -309,11 +309,11 @@ def test_monthly_trends_weekday_and_hour(small_db):
 
 
 def test_trend_months_are_continuous_but_a_stray_old_date_does_not_explode():
-    frame = pd.DataFrame({"created_at": ["2024-01-05T00:00:00", "2024-04-01T00:00:00"], "model": ["m", "m"],
-                          "sampler": ["s", None]})
-    assert A.monthly_trends(frame).months == ("2024-01", "2024-02", "2024-03", "2024-04")
-    frame.loc[0, "created_at"] = "1970-01-01T00:00:00"
-    assert len(A.monthly_trends(frame).months) == 2
+    def frame(first: str) -> pd.DataFrame:
+        return A.compact_frame({"created_at": [first, "2024-04-01T00:00:00"], "model": ["m", "m"],
+                                "sampler": ["s", None]})
+    assert A.monthly_trends(frame("2024-01-05T00:00:00")).months == ("2024-01", "2024-02", "2024-03", "2024-04")
+    assert len(A.monthly_trends(frame("1970-01-01T00:00:00")).months) == 2
 
 
 def test_parse_coverage_by_generator_status_and_format(small_db):

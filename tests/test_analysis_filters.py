@@ -110,7 +110,7 @@ def test_sql_coverage_counts_the_images_the_selection_frame_holds(tmp_path):
                 totals = by_gen.setdefault(row.generator, dict.fromkeys([f.label for f in COVERAGE_FIELDS], 0))
                 for name, n in row.filled:
                     totals[name] += n
-            gens = frame["generator"].fillna("(none)")
+            gens = frame["generator"].astype(object).fillna("(none)")
             for gen, totals in by_gen.items():
                 part = frame[gens == gen]
                 assert totals["model"] == part["model"].notna().sum()

@@ -6,7 +6,6 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from exifdata_analytics import analysis as A
@@ -103,8 +102,8 @@ def test_an_mtime_on_another_day_or_in_another_zone_gives_no_hour(tmp_path):
 
 
 def test_rows_indexed_before_dates_had_sources_still_count():
-    frame = pd.DataFrame({"created_at": ["2024-01-05T10:00:00", "2024-01-06", None],
-                          "created_source": [None, None, None], "model": ["m", "m", "m"], "sampler": [None] * 3})
+    frame = A.compact_frame({"created_at": ["2024-01-05T10:00:00", "2024-01-06", None],
+                             "created_source": [None, None, None], "model": ["m", "m", "m"], "sampler": [None] * 3})
     assert A.monthly_trends(frame).sources == (("unrecorded", 2),)
     h = A.weekday_hour(frame)
     assert h.sources == (("unrecorded", 1),) and h.date_only == (("unrecorded", 1),) and h.undated == 1

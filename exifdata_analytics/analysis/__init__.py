@@ -49,7 +49,7 @@ from .prompts import (TOKEN_PATTERN, Vocabulary, clean_prompt, clean_prompts, pr
                       word_counts)
 from .resources import LORA_KINDS, LoraStat, LoraUsage, lora_usage
 from .run import Analysis, AnalysisOptions, analyse
-from .selection import (COMPARE_KEYS, Filters, Selection, check_schema, load_resources,
+from .selection import (COMPARE_KEYS, Filters, Selection, check_schema, compact_frame, load_resources,
                         load_selection, load_texts, open_database, parse_compare_spec, read_snapshot, selection_sql,
                         snapshot_fingerprint)
 from .timeline import (UNRECORDED, VIA_MTIME, WEEKDAYS, Habits, SourceCounts, Trends, monthly_trends, source_counts,
@@ -72,7 +72,7 @@ __all__ = [
     "word_counts",
     "LORA_KINDS", "LoraStat", "LoraUsage", "lora_usage",
     "Analysis", "AnalysisOptions", "analyse",
-    "COMPARE_KEYS", "Filters", "Selection", "check_schema", "load_resources", "load_selection",
+    "COMPARE_KEYS", "Filters", "Selection", "check_schema", "compact_frame", "load_resources", "load_selection",
     "load_texts", "open_database", "parse_compare_spec", "read_snapshot", "selection_sql", "snapshot_fingerprint",
     "CoUse", "Pair", "PairTable", "ModelCard",  # (their functions: analysis.co_use, analysis.model_cards)
     "WEEKDAYS", "Habits", "Trends", "monthly_trends", "weekday_hour",

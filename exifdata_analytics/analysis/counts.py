@@ -70,15 +70,18 @@ def text_values(series: pd.Series) -> pd.Series:
     s = series.dropna()
     if series.name not in TEXT_COLUMNS:
         s = s.map(label).dropna()
+    if isinstance(s.dtype, pd.CategoricalDtype):  # a category no row of these has is not a value
+        s = s.cat.remove_unused_categories()
     return s
 
 
 def sorted_counts(vc: pd.Series, numeric: bool) -> list[tuple[object, int]]:
-    """Count descending; ties by value (numerically for numbers)."""
+    """Count descending; ties by value (numerically for numbers); a zero count (a category
+    of a categorical column that no counted row has) is not a value."""
     if numeric:
-        pairs = [(float(k), int(v)) for k, v in vc.items()]
+        pairs = [(float(k), int(v)) for k, v in vc.items() if v]
         return sorted(pairs, key=lambda kv: (-kv[1], kv[0]))
-    pairs = [(str(k), int(v)) for k, v in vc.items()]
+    pairs = [(str(k), int(v)) for k, v in vc.items() if v]
     return sorted(pairs, key=lambda kv: (-kv[1], kv[0].casefold(), kv[0]))
 
 

@@ -19,6 +19,7 @@ from typing import Hashable, Optional
 import numpy as np
 import pandas as pd
 
+from .columns import distinct_values, filled
 from .distributions import NUMERIC_PARAMETERS, SMALL_SAMPLE, quartiles, ratio_name, usable_sizes, usable_values
 from .resources import LORA_KINDS, LoraStat
 from .timeline import UNRECORDED, SourceCounts, source_counts
@@ -139,17 +140,17 @@ def _lora_stats(codes_of_ids: pd.Series, resources: pd.DataFrame) -> tuple[dict[
 
 def _first_last(codes: np.ndarray, frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, SourceCounts]]:
     """Per model code: first and last day of use and images dated; and the sources of those dates."""
-    text = np.array(frame["created_at"].fillna("").tolist(), dtype="U10")  # the day: YYYY-MM-DD
-    day = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    dated = ~np.isnat(day.to_numpy())
+    text, rows = distinct_values(frame["created_to_hour"], missing="")
+    day = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce").to_numpy()[rows]  # YYYY-MM-DD
+    dated = ~np.isnat(day)
     days = pd.DataFrame({"code": codes[dated], "day": day[dated]})
     spans = days.groupby("code")["day"].agg(["min", "max", "size"])
     for end in ("min", "max"):
         spans[end] = spans[end].dt.strftime("%Y-%m-%d")
-    sources = (frame["created_source"].fillna(UNRECORDED).astype(str) if "created_source" in frame
+    sources = (filled(frame["created_source"], UNRECORDED) if "created_source" in frame
                else pd.Series(UNRECORDED, index=frame.index))
     by_source = {int(code): source_counts(group)
-                 for code, group in pd.Series(sources.to_numpy()[dated]).groupby(codes[dated])}
+                 for code, group in pd.Series(sources.array[dated]).groupby(codes[dated])}
     return spans, by_source
 
 
@@ -168,13 +169,12 @@ def model_cards(frame: pd.DataFrame, resources: pd.DataFrame) -> tuple[ModelCard
         values = named[column].to_numpy(dtype=float)
         usable = usable_values(values, by_column[column])
         spreads[prefix] = _quartiles(codes[usable], values[usable], len(models))
-    samplers = _count(codes, {"sampler": named["sampler"].to_numpy(dtype=object),
-                              "schedule": named["scheduler"].fillna("").to_numpy(dtype=object)})
+    samplers = _count(codes, {"sampler": named["sampler"].array, "schedule": filled(named["scheduler"], "").array})
     width, height = named["width"].to_numpy(dtype=float), named["height"].to_numpy(dtype=float)
     sized = usable_sizes(width, height)
     sizes = _count(codes[sized], {"width": width[sized].astype(np.int64), "height": height[sized].astype(np.int64)})
-    vaes = _count(codes, {"vae": named["vae"].to_numpy(dtype=object)})
-    generators = _count(codes, {"generator": named["generator"].to_numpy(dtype=object)})
+    vaes = _count(codes, {"vae": named["vae"].array})
+    generators = _count(codes, {"generator": named["generator"].array})
     with_lora, loras = _lora_stats(pd.Series(codes, index=named["id"].to_numpy()), resources)
     spans, sources = _first_last(codes, named)
     cards = []

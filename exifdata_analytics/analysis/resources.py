@@ -41,9 +41,10 @@ def lora_usage(frame: pd.DataFrame, resources: pd.DataFrame) -> LoraUsage:
         stats = [LoraStat(str(n), int(r.images), None if pd.isna(r.mean_weight) else float(r.mean_weight))
                  for n, r in grouped.iterrows()]
         stats.sort(key=lambda s: (-s.images, s.name.casefold(), s.name))
-        models = frame[["id", "model"]].rename(columns={"id": "image_id"})
-        joined = loras.drop_duplicates(["image_id", "name"]).merge(models, on="image_id")
-        joined = joined[joined["model"].notna() & (joined["model"].astype(str).str.strip() != "")]
+        model_of = pd.Series(frame["model"].array, index=frame["id"].to_numpy())  # labels: stripped, never empty
+        joined = loras.drop_duplicates(["image_id", "name"])
+        joined = joined.assign(model=model_of.reindex(joined["image_id"].to_numpy()).array)
+        joined = joined[joined["model"].notna()]
         if not joined.empty:
             vc = joined.groupby(["name", "model"]).size()
             by_model = sorted(((str(n), str(m), int(c)) for (n, m), c in vc.items()),

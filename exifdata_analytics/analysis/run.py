@@ -10,8 +10,7 @@ from concurrent.futures import BrokenExecutor, Executor, Future
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..coverage import (CoverageTable, coverage_groups, coverage_table, saver_disagreements, unknown_spellings,
-                        unread_nodes)
+from ..coverage import CoverageCounter, CoverageTable
 from .breakdowns import Comparison, CrossTab, compare, crosstab
 from .camera import CameraStats, camera_stats
 from .co_use import CoUse, co_use
@@ -25,7 +24,7 @@ from .model_cards import ModelCard, model_cards
 from .prompt_statistics import PromptStatistics, prompt_statistics_from, streamed_prompt_statistics
 from .prompt_stream import iter_cleaned, text_counts
 from .resources import LoraUsage, lora_usage
-from .selection import (Filters, load_resources, load_selection, parse_compare_spec, read_snapshot, selection_sql,
+from .selection import (Filters, load_resources, load_selection, parse_compare_spec, read_snapshot,
                         snapshot_fingerprint)
 from .stages import StageStats, stage_stats
 from .topics import ThemeContext, Topics, describe_topics
@@ -107,8 +106,8 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
                                      options.label_by is not None)
         except (BrokenExecutor, RuntimeError) as exc:  # RuntimeError: the executor was shut down
             logger.warning("the helper process is not available (%s); working in this process", exc)
-    selection = load_selection(con, options.filters, options.dedupe, raw_names=options.raw_names)
-    selected = selection_sql(options.filters, options.dedupe)
+    coverage = CoverageCounter()  # counted in the selection's scan
+    selection = load_selection(con, options.filters, options.dedupe, raw_names=options.raw_names, also=(coverage,))
     frame = selection.frame
     resources = load_resources(con, frame["id"], raw_names=options.raw_names)
     negative_words, negative_tags = text_counts(con, "negative_prompt", options.filters, options.dedupe,
@@ -124,8 +123,7 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
         sampler_cfg=crosstab(frame, ("Sampler", "sampler"), ("CFG scale", "cfg_scale"), max_cols=12),
         trends=monthly_trends(frame),
         habits=weekday_hour(frame),
-        coverage=coverage_table(coverage_groups(con, *selected), unknown_spellings(con, *selected),
-                                unread_nodes(con, *selected), saver_disagreements(con, *selected)),
+        coverage=coverage.table(),
         camera=camera_stats(con, frame["id"]),
         stages=stage_stats(con, frame["id"]),
         examples=pick_examples(con, frame, parameters, resources, per=options.examples),

@@ -10,7 +10,7 @@ import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Iterable, Iterator, Optional, Sequence
+from typing import Iterable, Iterator, Optional, Protocol, Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ from ..errors import DatabaseError, InputError
 from ..models import CANONICAL_OF
 from ..scan import normalize_path
 from ..search import FIELD_NAMES, And, CompiledQuery, Field, Node, Or, compile_tree, parse_query, tokenize
+from .columns import Labels
 from .counts import TEXT_COLUMNS, label
 
 logger = logging.getLogger(__name__)
@@ -196,11 +197,24 @@ def _read_as(column: str, raw_names: bool, present: frozenset[str] | set[str]) -
     return column if column in present else f"NULL AS {column}"
 
 
+class ChunkReader(Protocol):
+    """What else counts the selected rows while ``load_selection`` reads them: its SQL
+    expressions (``COLUMNS``) are read in the same scan, and each chunk of their values (one
+    sequence per expression) is given to ``add``."""
+
+    COLUMNS: tuple[str, ...]
+
+    def add(self, columns: Sequence[Sequence]) -> None: ...
+
+
 def load_selection(con: sqlite3.Connection, filters: Filters = Filters(), dedupe: bool = True,
-                   subset: Optional[Filters] = None, raw_names: bool = False) -> Selection:
+                   subset: Optional[Filters] = None, raw_names: bool = False,
+                   also: Sequence[ChunkReader] = ()) -> Selection:
     """Read the columns the statistics need for the selected images (those passing
     ``filters`` and, for one side of a comparison, ``subset`` too). Sampler, scheduler, model
-    and VAE are their canonical values, or as written with ``raw_names``."""
+    and VAE are their canonical values, or as written with ``raw_names``. ``also``: readers of
+    more columns of the same rows (coverage), fed in the same scan: a library of a million
+    images is read from disk once, not once per statistic."""
     check_schema(con)
     where, args = _where(filters, subset)
     total = con.execute("SELECT COUNT(*) FROM images").fetchone()[0]
@@ -212,34 +226,69 @@ def load_selection(con: sqlite3.Connection, filters: Filters = Filters(), dedupe
     present = {row[1] for row in con.execute("PRAGMA table_info(images)")}
     columns = ", ".join(_read_as(c, raw_names, present) for c in _COLUMNS)
     where, args = _first_copies(where, args, dedupe)
-    cur = con.execute(f"SELECT {columns}, {', '.join(computed)} FROM images WHERE {where} ORDER BY id", args)
-    # read in chunks and keep compact columns: numbers as numpy arrays, each distinct label
-    # (model, sampler, …) as one shared string; 100,000 rows then take ~30 MB, not ~120 MB
-    parts: dict[str, list] = {name: [] for name in names}
-    labels: dict[str, str] = {}
+    more = [expression for reader in also for expression in reader.COLUMNS]
+    cur = con.execute(f"SELECT {', '.join([columns, *computed, *more])} FROM images WHERE {where} ORDER BY id", args)
+    builder = _FrameBuilder(names)
     for rows in iter(lambda: cur.fetchmany(20_000), []):
-        for name, values in zip(names, zip(*rows)):
-            if name in _LABEL_COLUMNS:
-                parts[name].append(_labels(values, labels))
-            elif name in _NUMBER_COLUMNS:
-                parts[name].append(_floats(values))
-            else:
-                parts[name].extend(values)
-    frame = pd.DataFrame({name: _column(name, parts.pop(name)) for name in names})
+        values = list(zip(*rows))
+        builder.add(values[:len(names)])
+        start = len(names)
+        for reader in also:
+            reader.add(values[start:start + len(reader.COLUMNS)])
+            start += len(reader.COLUMNS)
+    frame = builder.frame()
     logger.info("selected %d images (%d rows match the filters, %d in the database)", len(frame), matching, total)
     return Selection(frame=frame, total_rows=total, matching_rows=matching,
                      duplicates_dropped=matching - len(frame), filters=filters, dedupe=dedupe)
 
 
-def _labels(values: Sequence, shared: dict, clean: Callable[[object], Optional[str]] = label) -> np.ndarray:
-    """``clean`` (``label``) of each value, each distinct result one shared string (``shared``);
-    ``clean`` runs once per distinct value of the chunk, not once per row."""
-    codes, uniques = pd.factorize(np.array(values, dtype=object))
-    mapped = np.empty(len(uniques) + 1, dtype=object)  # the last one, None, for code -1 (missing)
-    for i, value in enumerate(uniques.tolist()):
-        text = clean(value)
-        mapped[i] = shared.setdefault(text, text) if text is not None else None
-    return mapped[codes]
+def _to_hour(value: object) -> Optional[str]:
+    """created_at to the hour ('YYYY-MM-DD HH:'), all the statistics read of it; a date
+    without a time stays 'YYYY-MM-DD'."""
+    return None if value is None else str(value)[:14]
+
+
+class _FrameBuilder:
+    """The selection frame from chunks of rows: numbers as float arrays, labels (model,
+    sampler, …, and ``created_at`` to the hour as ``created_to_hour``) as categoricals; a
+    million images take about 70 bytes each."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self._names = list(names)
+        self._labels = {name: Labels(_to_hour if name == "created_at" else label) for name in names
+                        if name in _LABEL_COLUMNS or name == "created_at"}
+        self._parts: dict[str, list] = {name: [] for name in names}
+
+    def add(self, columns: Sequence[Sequence]) -> None:
+        """One chunk, as columns (one sequence of values per name)."""
+        for name, values in zip(self._names, columns):
+            labels = self._labels.get(name)
+            if labels:
+                part = labels.codes(values)
+            elif name in _NUMBER_COLUMNS or name == "mtime_hour":
+                part = _floats(values)
+            else:  # id, the has_ flags
+                part = np.array(values, dtype=np.int64 if name == "id" else bool)
+            self._parts[name].append(part)
+
+    def frame(self) -> pd.DataFrame:
+        columns = {}
+        for name in self._names:
+            part = self._parts.pop(name)
+            if name in self._labels:
+                columns["created_to_hour" if name == "created_at" else name] = self._labels[name].categorical(part)
+            else:
+                empty = np.array([], dtype=np.int64 if name == "id" else bool if name.startswith("has_") else float)
+                columns[name] = np.concatenate(part) if part else empty
+        return pd.DataFrame(columns)
+
+
+def compact_frame(rows: dict[str, Sequence]) -> pd.DataFrame:
+    """A selection frame from columns of values (``load_selection``'s columns, e.g. in tests)."""
+    names = list(rows)
+    builder = _FrameBuilder(names)
+    builder.add([rows[n] for n in names])
+    return builder.frame()
 
 
 def _floats(values: Sequence) -> np.ndarray:
@@ -247,18 +296,6 @@ def _floats(values: Sequence) -> np.ndarray:
         return np.array(values, dtype=float)  # None becomes NaN
     except (TypeError, ValueError):  # text in a number column (hand-edited databases)
         return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float)
-
-
-def _column(name: str, part: list) -> pd.Series:
-    if name in _NUMBER_COLUMNS:
-        return pd.Series(np.concatenate(part) if part else np.array([], dtype=float))
-    if name in _LABEL_COLUMNS:
-        return pd.Series(np.concatenate(part) if part else np.array([], dtype=object), dtype=object)
-    if name == "id":
-        return pd.Series(np.array(part, dtype=np.int64))
-    if name.startswith("has_"):
-        return pd.Series(np.array(part, dtype=bool))
-    return pd.Series(part, dtype=object)
 
 
 def selection_sql(filters: Filters, dedupe: bool = True) -> tuple[str, list]:
@@ -339,27 +376,30 @@ def texts_series(chunks: Iterable[tuple]) -> pd.Series:
 
 def load_resources(con: sqlite3.Connection, ids: pd.Series, raw_names: bool = False) -> pd.DataFrame:
     """image_id, kind, name, weight of the selected images' resources; the name is the
-    resource's canonical name (one per file) unless ``raw_names``. Read in chunks into compact
-    columns (each distinct kind and name one shared string)."""
+    resource's canonical name (one per file) unless ``raw_names``. Read in chunks; kind and
+    name are categoricals (``columns.Labels``)."""
     wanted = np.unique(ids.to_numpy(dtype=np.int64))
     name = "name" if raw_names else "COALESCE(canonical_name, name)"
     cur = con.execute(f"SELECT image_id, lower(kind), {name}, weight FROM resources")
+    labels = {"kind": Labels(lambda kind: kind if isinstance(kind, str) else None),
+              "name": Labels(lambda n: label(n) if isinstance(n, str) else None)}
     parts: dict[str, list] = {"image_id": [], "kind": [], "name": [], "weight": []}
-    shared: dict[str, str] = {}
     for rows in iter(lambda: cur.fetchmany(20_000), []):
         image_ids, kinds, names, weights = zip(*rows)
         image_ids = np.array([i if isinstance(i, int) else -1 for i in image_ids], dtype=np.int64)
-        names = _labels(names, shared, clean=lambda n: label(n) if isinstance(n, str) else None)
-        keep = np.isin(image_ids, wanted) & (names != None)  # noqa: E711 (element-wise)
+        name_codes = labels["name"].codes(names)
+        keep = np.isin(image_ids, wanted) & (name_codes >= 0)
         if keep.any():
             parts["image_id"].append(image_ids[keep])
-            parts["kind"].append(_labels(kinds, shared, clean=lambda kind: kind)[keep])
-            parts["name"].append(names[keep])
+            parts["kind"].append(labels["kind"].codes(kinds)[keep])
+            parts["name"].append(name_codes[keep])
             parts["weight"].append(pd.to_numeric(pd.Series(weights, dtype=object)[keep], errors="coerce")
                                    .to_numpy(dtype=float))
-    empty = {"image_id": np.array([], dtype=np.int64), "kind": np.array([], dtype=object),
-             "name": np.array([], dtype=object), "weight": np.array([], dtype=float)}
-    return pd.DataFrame({k: np.concatenate(v) if v else empty[k] for k, v in parts.items()})
+    return pd.DataFrame({
+        "image_id": np.concatenate(parts["image_id"]) if parts["image_id"] else np.array([], dtype=np.int64),
+        "kind": labels["kind"].categorical(parts["kind"]),
+        "name": labels["name"].categorical(parts["name"]),
+        "weight": np.concatenate(parts["weight"]) if parts["weight"] else np.array([], dtype=float)})
 
 
 def snapshot_fingerprint(con: sqlite3.Connection) -> tuple:

@@ -7,12 +7,15 @@ copy or a restore would have moved (the image then counts as ``<source> + mtime`
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
+import numpy as np
 import pandas as pd
 
 from ..models import CREATED_MTIME, CREATED_SOURCES
+from .columns import distinct_values, filled, per_value
 from .counts import sorted_counts, text_values
 
 logger = logging.getLogger(__name__)
@@ -20,6 +23,8 @@ logger = logging.getLogger(__name__)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 UNRECORDED = "unrecorded"  # rows indexed before created_source existed (DB_filler.py --reparse records it)
 VIA_MTIME = " + mtime"  # a date-only source whose time of day is the mtime's on that day
+
+_MONTH_RE = re.compile(r"^\d{4}-\d{2}$")
 
 SourceCounts = tuple[tuple[str, int], ...]  # (created_source, images), most trusted source first
 
@@ -30,15 +35,19 @@ def _source_key(item: tuple[str, int]) -> tuple:
     return rank, bool(via), item[0]
 
 
-def source_counts(sources: pd.Series) -> SourceCounts:
-    """Images per source label, in the order of trust (``models.CREATED_SOURCES``), then others."""
-    return tuple(sorted(((str(k), int(v)) for k, v in sources.value_counts().items()), key=_source_key))
+def source_counts(sources: pd.Series, via_mtime: Optional[pd.Series] = None) -> SourceCounts:
+    """Images per source label, in the order of trust (``models.CREATED_SOURCES``), then others;
+    ``via_mtime``: images whose time of day is their mtime's, counted as '<source> + mtime'."""
+    pairs = [(str(k), int(v)) for k, v in sources.value_counts().items() if v]
+    if via_mtime is not None:
+        pairs += [(str(k) + VIA_MTIME, int(v)) for k, v in via_mtime.value_counts().items() if v]
+    return tuple(sorted(pairs, key=_source_key))
 
 
 def _sources(frame: pd.DataFrame) -> pd.Series:
     if "created_source" not in frame:
         return pd.Series(UNRECORDED, index=frame.index, dtype=object)
-    return frame["created_source"].fillna(UNRECORDED).astype(str)
+    return filled(frame["created_source"], UNRECORDED)
 
 
 @dataclass(frozen=True)
@@ -55,9 +64,14 @@ class Trends:
     sources: SourceCounts = ()  # the dated images by the source of their date
 
 
+def _month(created: str) -> Optional[str]:
+    """'YYYY-MM' of a created_at, None if it has none."""
+    return created[:7] if _MONTH_RE.match(created[:7]) else None
+
+
 def _months(frame: pd.DataFrame) -> pd.Series:
-    month = frame["created_at"].fillna("").astype(str).str.slice(0, 7)
-    return month[month.str.match(r"^\d{4}-\d{2}$")]
+    """The month of each dated image (``created_to_hour``: the frame's created_at to the hour)."""
+    return per_value(frame["created_to_hour"], _month).dropna()
 
 
 def _month_range(present: Sequence[str]) -> list[str]:
@@ -134,24 +148,25 @@ class Habits:
 def weekday_hour(frame: pd.DataFrame) -> Habits:
     if frame.empty:
         return Habits()
-    text = frame["created_at"].fillna("").astype(str)
+    # day, hour and "a day only" computed once per distinct created_at to the hour, then per image
+    text, codes = distinct_values(frame["created_to_hour"], missing="")
     day = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
     has_time = text.str.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:")
-    hour = pd.to_numeric(text.str.slice(11, 13).where(has_time), errors="coerce")
-    dated = day.notna()
+    hour = pd.to_numeric(text.str.slice(11, 13).where(has_time), errors="coerce").to_numpy(dtype=float)[codes]
+    weekday = day.dt.day_of_week.to_numpy(dtype=float, na_value=np.nan)[codes]
+    dated = day.notna().to_numpy()[codes]
     sources = _sources(frame)
-    timed = dated & hour.notna() & (hour >= 0) & (hour <= 23)
+    timed = dated & ~np.isnan(hour) & (hour >= 0) & (hour <= 23)
     if "mtime_hour" in frame:
-        same_day = pd.to_numeric(frame["mtime_hour"], errors="coerce")
-        borrowed = dated & ~timed & (text.str.len() == 10) & same_day.notna()
-        hour = hour.where(~borrowed, same_day)
-        sources = sources.where(~borrowed, sources + VIA_MTIME)
-        timed = timed | borrowed
-    weekday = day[timed].dt.day_of_week.astype(int)
-    by_day = weekday.value_counts().reindex(range(7), fill_value=0)
-    hours = hour[timed].astype(int)
-    by_hour = hours.value_counts().reindex(range(24), fill_value=0)
-    grid = pd.crosstab(weekday, hours).reindex(index=range(7), columns=range(24), fill_value=0)
-    return Habits(tuple(int(x) for x in by_day), tuple(int(x) for x in by_hour),
-                  tuple(tuple(int(v) for v in r) for r in grid.to_numpy()), int((~dated).sum()),
-                  source_counts(sources[timed]), source_counts(sources[dated & ~timed]))
+        same_day = pd.to_numeric(frame["mtime_hour"], errors="coerce").to_numpy(dtype=float)
+        borrowed = dated & ~timed & (text.str.len() == 10).to_numpy()[codes] & ~np.isnan(same_day)
+        hour = np.where(borrowed, same_day, hour)
+    else:
+        borrowed = np.zeros(len(frame), dtype=bool)
+    own = timed
+    timed = timed | borrowed
+    grid = np.bincount(weekday[timed].astype(np.int64) * 24 + hour[timed].astype(np.int64),
+                       minlength=7 * 24).reshape(7, 24)
+    return Habits(tuple(int(x) for x in grid.sum(axis=1)), tuple(int(x) for x in grid.sum(axis=0)),
+                  tuple(tuple(int(v) for v in r) for r in grid), int((~dated).sum()),
+                  source_counts(sources[own], sources[borrowed]), source_counts(sources[dated & ~timed]))

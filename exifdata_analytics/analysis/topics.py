@@ -33,6 +33,7 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from .columns import per_value
 from .counts import sorted_counts, text_values
 
 logger = logging.getLogger(__name__)
@@ -250,7 +251,7 @@ def describe_topics(topics: Topics, frame: pd.DataFrame, top_models: int = 3) ->
     if not topics.themes or frame.empty:
         return ()
     by_id = frame.set_index("id")
-    month = by_id["created_at"].fillna("").astype(str).str.slice(0, 7)
+    month = per_value(by_id["created_to_hour"], lambda created: created[:7]).fillna("")
     out = []
     for theme in topics.themes:
         ids = [i for i in theme.image_ids if i in by_id.index]

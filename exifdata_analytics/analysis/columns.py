@@ -1,0 +1,72 @@
+"""Compact columns for frames of a million rows: each distinct label (a model, a sampler, a
+day and hour) is kept once, and each row holds a small integer code (a pandas categorical).
+A 13-column selection then costs a few bytes per image instead of a pointer per cell, and
+grouping by a label groups small integers.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .counts import label
+
+
+class Labels:
+    """The distinct labels of one column, numbered as they come; ``clean`` (``label``: stripped,
+    empty is missing) runs once per distinct value of a chunk, not once per row."""
+
+    def __init__(self, clean: Callable[[object], Optional[str]] = label) -> None:
+        self._clean = clean
+        self._number: dict[str, int] = {}
+
+    def codes(self, values: Sequence) -> np.ndarray:
+        """The code of each value (-1: missing)."""
+        found, uniques = pd.factorize(np.array(values, dtype=object))  # None and NaN: -1
+        mapped = np.full(len(uniques) + 1, -1, dtype=np.int32)  # the last one for -1
+        for i, value in enumerate(uniques.tolist()):
+            text = self._clean(value)
+            if text is not None:
+                mapped[i] = self._number.setdefault(text, len(self._number))
+        codes = mapped[found]
+        return codes.astype(np.int16) if len(self._number) < 2**15 else codes  # chunks of both concatenate
+
+    def categorical(self, parts: Sequence[np.ndarray]) -> pd.Categorical:
+        """The codes of ``parts`` (chunks of ``codes``) as one categorical, its categories sorted
+        (so that ordering by the column orders by the text)."""
+        codes = np.concatenate(parts) if len(parts) else np.array([], dtype=np.int32)
+        names = list(self._number)
+        order = sorted(range(len(names)), key=names.__getitem__)
+        rank = np.full(len(names) + 1, -1, dtype=np.int32)
+        rank[order] = np.arange(len(order), dtype=np.int32)
+        return pd.Categorical.from_codes(rank[codes], categories=pd.Index([names[i] for i in order], dtype=object))
+
+
+def per_value(series: pd.Series, func: Callable[[str], object]) -> pd.Series:
+    """``func`` of each row's value, computed once per distinct value of a categorical column
+    (missing values give None); a plain column is mapped row by row."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = series.cat.categories
+        mapped = np.empty(len(categories) + 1, dtype=object)  # the last one, None, for code -1
+        mapped[:-1] = [func(v) for v in categories]
+        return pd.Series(mapped[series.cat.codes.to_numpy()], index=series.index, dtype=object)
+    return series.map(lambda v: None if v is None or v != v else func(v))
+
+
+def distinct_values(series: pd.Series, missing: object = None) -> tuple[pd.Series, np.ndarray]:
+    """(the distinct values of a column, with ``missing`` last for the rows without one; each
+    row's position in them): compute on the values, then index by the positions."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        values, codes = series.cat.categories, series.cat.codes.to_numpy()
+    else:
+        codes, values = pd.factorize(series.to_numpy(dtype=object))
+    distinct = pd.Series([*values.tolist(), missing], dtype=object)
+    return distinct, np.where(codes < 0, len(distinct) - 1, codes)
+
+
+def filled(series: pd.Series, value: str) -> pd.Series:
+    """``series`` with ``value`` for its missing values (a categorical gains the category)."""
+    if isinstance(series.dtype, pd.CategoricalDtype) and value not in series.cat.categories:
+        series = series.cat.add_categories([value])
+    return series.fillna(value)

@@ -13,6 +13,7 @@ from typing import Optional
 import pandas as pd
 
 from ..parsers.tags import IndexedTags, find_tag
+from .columns import id_lookup
 from .counts import Counts, counts_from_counter, format_number
 
 logger = logging.getLogger(__name__)
@@ -76,11 +77,11 @@ def camera_stats(con: sqlite3.Connection, ids: pd.Series) -> CameraStats:
     if ids.empty:
         return CameraStats()
     counters = {name: Counter() for name in CAMERA_FIELDS}
-    wanted = set(int(i) for i in ids)
+    wanted = id_lookup(ids)
     photos = 0
     cur = con.execute("SELECT id, raw_json FROM images WHERE generator IS NULL AND raw_json LIKE '%Make\"%'")
     for image_id, raw in cur:
-        if image_id not in wanted or not raw:
+        if not raw or not wanted(image_id):
             continue
         try:
             tags = json.loads(raw)

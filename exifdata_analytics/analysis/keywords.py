@@ -81,7 +81,7 @@ def keyword_analysis(frame: pd.DataFrame, hits: Mapping[str, Sequence], top_mode
     count (most first), ties in the order given."""
     results = []
     for keyword, ids in hits.items():
-        found = frame[frame["id"].isin(ids)]
+        found = frame[frame["id"].isin(np.asarray(ids))]
         models = value_counts(found, "Model", "model").top(top_models)
         samplers = value_counts(found, "Sampler", "sampler").top(top_samplers)
         results.append(KeywordResult(keyword, int(len(found)), models, samplers))

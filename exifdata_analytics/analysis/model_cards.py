@@ -119,15 +119,20 @@ def _quartiles(codes: np.ndarray, values: np.ndarray, models: int) -> list[tuple
     return out
 
 
-def _lora_stats(codes_of_ids: pd.Series, resources: pd.DataFrame) -> tuple[dict[int, int], dict[int, list[LoraStat]]]:
+def _lora_stats(ids: np.ndarray, codes: np.ndarray, resources: pd.DataFrame
+                ) -> tuple[dict[int, int], dict[int, list[LoraStat]]]:
     """Per model code: images with a LoRA, and its LoRAs (images, mean weight), most used first."""
     loras = resources[resources["kind"].isin(LORA_KINDS)] if not resources.empty else resources
     if loras.empty:
         return {}, {}
-    loras = loras.assign(code=loras["image_id"].map(codes_of_ids)).dropna(subset=["code"])
+    # each LoRA row's model code, by binary search of its image among the model's images (ids)
+    order = np.argsort(ids, kind="stable")
+    sorted_ids, image_ids = ids[order], loras["image_id"].to_numpy()
+    at = np.searchsorted(sorted_ids, image_ids).clip(max=len(ids) - 1)
+    found = sorted_ids[at] == image_ids
+    loras = loras[found].assign(code=codes[order[at[found]]].astype(np.int64))
     if loras.empty:
         return {}, {}
-    loras = loras.astype({"code": np.int64})
     with_lora = {int(c): int(n) for c, n in loras.groupby("code")["image_id"].nunique().items()}
     grouped = loras.groupby(["code", "name"], sort=False).agg(images=("image_id", "nunique"),
                                                               weight=("weight", "mean"))
@@ -175,7 +180,7 @@ def model_cards(frame: pd.DataFrame, resources: pd.DataFrame) -> tuple[ModelCard
     sizes = _count(codes[sized], {"width": width[sized].astype(np.int64), "height": height[sized].astype(np.int64)})
     vaes = _count(codes, {"vae": named["vae"].array})
     generators = _count(codes, {"generator": named["generator"].array})
-    with_lora, loras = _lora_stats(pd.Series(codes, index=named["id"].to_numpy()), resources)
+    with_lora, loras = _lora_stats(named["id"].to_numpy(), codes, resources)
     spans, sources = _first_last(codes, named)
     cards = []
     for code, model in enumerate(models):

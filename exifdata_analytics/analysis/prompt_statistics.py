@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .co_use import Cooccurrence, TagPairs
+from .columns import ImageIds
 from .counts import Counts
 from .keywords import normalise_keyword
 from .prompt_stream import CleanedChunk, FirstPass, first_pass, iter_cleaned, smooth_idf, tfidf_rows
@@ -29,7 +30,7 @@ class PromptStatistics:
     words: Counts
     tfidf: tuple[tuple[str, float], ...]
     tags: Counts
-    keyword_hits: tuple[tuple[str, tuple[int, ...]], ...]
+    keyword_hits: tuple[tuple[str, ImageIds], ...]
     topics: Topics = Topics()
     tag_pairs: Optional[Cooccurrence] = None  # pairs of the most used tags, for the co-use report
     image_tags: Optional[TagMatrix] = None  # with_tags: which image has which tag (the label analysis)
@@ -69,7 +70,7 @@ def streamed_prompt_statistics(chunks: Iterable[CleanedChunk], keywords: Sequenc
                 members.add(chunk.ids[documents], tfidf_rows(chunk.words(words)[:, plan.columns], plan.idf),
                             chunk.tags(len(tag_names))[documents])
             themes = members.topics(tag_names, counted.real_tags)
-        hits = tuple((k, tuple(np.concatenate(counted.hits[k]).tolist()) if counted.hits[k] else ()) for k in wanted)
+        hits = tuple((k, ImageIds(np.concatenate(counted.hits[k]) if counted.hits[k] else ())) for k in wanted)
         return PromptStatistics(counted.word_counts("prompt words"), scores[:tfidf_top], tags, hits, themes, pairs,
                                 counted.tag_matrix() if with_tags else None)
     finally:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..names import canonical_sampler
 from ..names.entities import file_stem
+from .columns import id_lookup
 
 logger = logging.getLogger(__name__)
 
@@ -58,19 +59,19 @@ class StageStats:
 def stage_stats(con: sqlite3.Connection, ids: pd.Series) -> StageStats:
     if ids.empty:
         return StageStats()
-    wanted = set(int(i) for i in ids)
+    wanted, images = id_lookup(ids), int(ids.nunique())
     try:
         rows = con.execute(
             "SELECT s.image_id, s.stage, s.role, sp.canonical, s.model, s.sampler, s.scheduler, s.steps, "
             "s.denoise FROM stages s LEFT JOIN spellings sp ON sp.kind = 'checkpoint' AND sp.spelling = s.model "
-            "ORDER BY s.image_id, s.stage").fetchall()
+            "ORDER BY s.image_id, s.stage")
     except sqlite3.OperationalError as exc:  # a database from before the stages table
         logger.info("no generation stages: %s", exc)
-        return StageStats(images=len(wanted))
+        return StageStats(images=images)
     shapes: dict[int, list[str]] = {}
     by_role: dict[str, dict] = {}
     for image_id, stage, role, entity, written, sampler, scheduler, steps, denoise in rows:
-        if image_id not in wanted:
+        if not wanted(image_id):
             continue
         shapes.setdefault(image_id, []).append(role)
         if stage == 0:
@@ -94,7 +95,7 @@ def stage_stats(con: sqlite3.Connection, ids: pd.Series) -> StageStats:
                        round(float(median(e["denoise"])), 3) if e["denoise"] else None)
              for role, e in by_role.items()]
     later.sort(key=lambda p: (-p.images, p.role))
-    return StageStats(images=len(wanted), multi_pass=len(shapes),
+    return StageStats(images=images, multi_pass=len(shapes),
                       pipelines=tuple(Pipeline(r, n) for r, n in sorted(pipelines.items(), key=lambda kv: (-kv[1], kv[0]))),
                       later_passes=tuple(later))
 

@@ -33,7 +33,7 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from .columns import per_value
+from .columns import ImageIds, per_value
 from .counts import sorted_counts, text_values
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class Theme:
     number: int  # 1-based, largest theme first
     words: tuple[str, ...]  # its top words, by weight
     tags: tuple[tuple[str, int], ...]  # the most used prompt tags of its images (tag, images)
-    image_ids: tuple[int, ...]
+    image_ids: ImageIds  # the images of the theme
     images: int
     share: float  # of the prompts analysed
 
@@ -188,7 +188,7 @@ class ThemeMembers:
             present = np.flatnonzero(counts)
             tags = Counts("tags", tuple(sorted(((str(tag_names[j]), int(counts[j])) for j in present),
                                                key=lambda kv: (-kv[1], kv[0].casefold(), kv[0])))).top(top_tags)
-            themes.append((len(members), words, tags, tuple(members.tolist())))
+            themes.append((len(members), words, tags, ImageIds(members)))
         themes.sort(key=lambda th: (-th[0], th[1]))
         docs = self.themes.plan.documents
         return Topics(tuple(Theme(n + 1, words, tags, members, size, size / docs)
@@ -250,13 +250,14 @@ def describe_topics(topics: Topics, frame: pd.DataFrame, top_models: int = 3) ->
     """Per theme: its most used models and images per month, from the selection frame."""
     if not topics.themes or frame.empty:
         return ()
-    by_id = frame.set_index("id")
-    month = per_value(by_id["created_to_hour"], lambda created: created[:7]).fillna("")
+    row_of = pd.Index(frame["id"].to_numpy())
+    month = per_value(frame["created_to_hour"], lambda created: created[:7]).fillna("")
     out = []
     for theme in topics.themes:
-        ids = [i for i in theme.image_ids if i in by_id.index]
-        models = text_values(by_id.loc[ids, "model"]).value_counts(sort=False)
-        months = month.loc[ids]
+        rows = row_of.get_indexer(np.asarray(theme.image_ids))
+        rows = rows[rows >= 0]  # the theme's images in the frame
+        models = text_values(frame["model"].iloc[rows]).value_counts(sort=False)
+        months = month.iloc[rows]
         months = months[months.str.match(r"^\d{4}-\d{2}$")].value_counts().sort_index()
         out.append(ThemeContext(theme.number, tuple(sorted_counts(models, numeric=False)[:top_models]),
                                 tuple((str(m), int(n)) for m, n in months.items())))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..coverage import CoverageCounter, CoverageTable
+from ..memory import release_freed_memory
 from .breakdowns import Comparison, CrossTab, compare, crosstab
 from .camera import CameraStats, camera_stats
 from .co_use import CoUse, co_use
@@ -110,8 +111,10 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
     selection = load_selection(con, options.filters, options.dedupe, raw_names=options.raw_names, also=(coverage,))
     frame = selection.frame
     resources = load_resources(con, frame["id"], raw_names=options.raw_names)
+    release_freed_memory()  # the chunks read: the next steps' arrays reuse the pages, not add to them
     negative_words, negative_tags = text_counts(con, "negative_prompt", options.filters, options.dedupe,
                                                 words_name="negative prompt words", tags_name="negative prompt tags")
+    release_freed_memory()
     parameters = parameter_counts(frame)
     rest = dict(
         parameters=parameters,
@@ -130,6 +133,7 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
         comparison=_comparison(con, options) if options.compare else None,
         model_cards=model_cards(frame, resources),
     )
+    release_freed_memory()
     waited = time.perf_counter()
     stats = None
     collected = _collect(future)

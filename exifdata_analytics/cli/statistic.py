@@ -297,32 +297,11 @@ def warm_up() -> None:
     reads the database, and leave Ctrl-C to the main process (which then shuts it down)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.disable()  # see _gc_paused: this process lives for one run
-    return_freed_memory()
     # its first job (prompt statistics) needs these; matplotlib is imported for the plots later,
     # while the main process draws its own half
     import sklearn.feature_extraction.text  # noqa: F401 - the slowest import (~1 s)
 
     from .. import analysis  # noqa: F401
-
-
-def return_freed_memory() -> None:
-    """glibc's malloc, for this process: blocks of 128 KB and more (a chunk's arrays) are
-    mapped and given back when freed, and a freed heap top is trimmed. By default both
-    thresholds grow after the first large free, so the freed chunks of every step stay in the
-    process (measured at 1M images: main process peak 633 -> 512 MB). Elsewhere: nothing."""
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-        mallopt = libc.mallopt if libc is not None else None
-    except (OSError, AttributeError):  # not glibc (musl, macOS, Windows)
-        return
-    if mallopt is not None:
-        m_trim_threshold, m_mmap_threshold = -1, -3  # malloc.h
-        mallopt(m_mmap_threshold, 128 * 1024)
-        mallopt(m_trim_threshold, 128 * 1024)
 
 
 @contextmanager
@@ -410,7 +389,6 @@ def _situation(analysis: Analysis) -> list[str]:
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     notes: list[str] = []
-    return_freed_memory()
     db_path = _resolve_db(args, settings)
     if db_path.is_dir():  # SQLite would say 'disk I/O error'
         raise DatabaseError(f"{db_path} is a folder, not a database file; pass --db PATH/TO/FILE.db")

@@ -174,11 +174,11 @@ class CoverageCounter:
     def unread(self) -> tuple[UnreadNode, ...]:
         """The node classes the ComfyUI parser recorded as unread (``params["Unread nodes"]``),
         most images first: the next gaps of the parser, seen from the user's own library."""
-        return tuple(UnreadNode(str(cls), n) for cls, n in _most_first(self._listed[0]))
+        return tuple(UnreadNode(cls, n) for cls, n in _most_first(self._listed[0]))
 
     def disagreements(self) -> tuple[SaverDisagreement, ...]:
         """The fields where save nodes' text disagreed with the graph (``params["Saver text differs"]``)."""
-        return tuple(SaverDisagreement(str(f), n) for f, n in _most_first(self._listed[1]))
+        return tuple(SaverDisagreement(f, n) for f, n in _most_first(self._listed[1]))
 
     def table(self) -> CoverageTable:
         return coverage_table(self.groups(), self.unknown(), self.unread(), self.disagreements())
@@ -193,15 +193,16 @@ def count_coverage(con: sqlite3.Connection, where: str = "1", params: Sequence =
     return counter
 
 
-def _listed_values(value: Any) -> list:
-    """The values a params_json list holds, as SQLite's json_each lists them (a scalar is itself)."""
+def _listed_values(value: Any) -> list[str]:
+    """The values a params_json list holds (a scalar is itself), as text: what is not a
+    string as its JSON."""
     items = value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else [value]
-    return [json.dumps(v) if isinstance(v, (list, dict)) else v for v in items]
+    return [v if isinstance(v, str) else json.dumps(v) for v in items]
 
 
-def _most_first(counts: Counter) -> list[tuple[Any, int]]:
-    """Most images first, ties by value (numbers before text, as SQLite orders them)."""
-    return sorted(counts.items(), key=lambda kv: (-kv[1], isinstance(kv[0], str), kv[0]))
+def _most_first(counts: Counter) -> list[tuple[str, int]]:
+    """Most images first, ties by value."""
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def _by_count(counts: dict[str, int]) -> list[str]:

@@ -11,19 +11,19 @@ from functools import lru_cache
 from typing import Callable, Optional
 
 
-@lru_cache(maxsize=None)
-def _libc(function: str) -> Optional[Callable[..., int]]:
-    # the C library the interpreter already has loaded (ctypes.util.find_library would start a
-    # subprocess, which counts with the parent's memory in the peak of the helper processes)
+@lru_cache(maxsize=1)
+def _malloc_trim() -> Optional[Callable[[int], int]]:
+    # from the C library the interpreter already has loaded (ctypes.util.find_library would start
+    # a subprocess, which counts with the parent's memory in the peak of the helper processes)
     try:
-        return getattr(ctypes.CDLL(None), function)
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError, TypeError):  # not glibc, or no C library to open (Windows)
         return None
 
 
 def release_freed_memory() -> None:
     """Return the free pages of the heap to the system (a few milliseconds)."""
-    trim = _libc("malloc_trim")
+    trim = _malloc_trim()
     if trim is not None:
         trim(0)
 

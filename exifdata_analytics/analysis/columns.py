@@ -44,24 +44,19 @@ class Labels:
 
 
 def per_value(series: pd.Series, func: Callable[[str], object]) -> pd.Series:
-    """``func`` of each row's value, computed once per distinct value of a categorical column
-    (missing values give None); a plain column is mapped row by row."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        categories = series.cat.categories
-        mapped = np.empty(len(categories) + 1, dtype=object)  # the last one, None, for code -1
-        mapped[:-1] = [func(v) for v in categories]
-        return pd.Series(mapped[series.cat.codes.to_numpy()], index=series.index, dtype=object)
-    return series.map(lambda v: None if v is None or v != v else func(v))
+    """``func`` of each row's value of a categorical column, computed once per distinct value
+    (missing values give None)."""
+    values, rows = distinct_values(series)
+    mapped = np.empty(len(values), dtype=object)
+    mapped[:-1] = [func(v) for v in values[:-1]]  # the last one, for the missing values, stays None
+    return pd.Series(mapped[rows], index=series.index, dtype=object)
 
 
 def distinct_values(series: pd.Series, missing: object = None) -> tuple[pd.Series, np.ndarray]:
-    """(the distinct values of a column, with ``missing`` last for the rows without one; each
-    row's position in them): compute on the values, then index by the positions."""
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        values, codes = series.cat.categories, series.cat.codes.to_numpy()
-    else:
-        codes, values = pd.factorize(series.to_numpy(dtype=object))
-    distinct = pd.Series([*values.tolist(), missing], dtype=object)
+    """(the distinct values of a categorical column, with ``missing`` last for the rows without
+    one; each row's position in them): compute on the values, then index by the positions."""
+    codes = series.cat.codes.to_numpy()
+    distinct = pd.Series([*series.cat.categories.tolist(), missing], dtype=object)
     return distinct, np.where(codes < 0, len(distinct) - 1, codes)
 
 

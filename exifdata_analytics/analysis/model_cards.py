@@ -22,7 +22,7 @@ import pandas as pd
 from .columns import distinct_values, filled
 from .distributions import NUMERIC_PARAMETERS, SMALL_SAMPLE, quartiles, ratio_name, usable_sizes, usable_values
 from .resources import LORA_KINDS, LoraStat
-from .timeline import UNRECORDED, SourceCounts, source_counts
+from .timeline import SourceCounts, date_sources, source_counts
 
 logger = logging.getLogger(__name__)
 
@@ -152,8 +152,7 @@ def _first_last(codes: np.ndarray, frame: pd.DataFrame) -> tuple[pd.DataFrame, d
     spans = days.groupby("code")["day"].agg(["min", "max", "size"])
     for end in ("min", "max"):
         spans[end] = spans[end].dt.strftime("%Y-%m-%d")
-    sources = (filled(frame["created_source"], UNRECORDED) if "created_source" in frame
-               else pd.Series(UNRECORDED, index=frame.index))
+    sources = date_sources(frame)
     by_source = {int(code): source_counts(group)
                  for code, group in pd.Series(sources.array[dated]).groupby(codes[dated])}
     return spans, by_source

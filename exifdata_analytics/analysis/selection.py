@@ -42,6 +42,7 @@ _MTIME_HOUR = ("CASE WHEN length(created_at) = 10 AND mtime_ns > 0 AND date(mtim
 # parameter columns read as labels: stripped once at load, empty strings become missing
 _LABEL_COLUMNS = frozenset({*TEXT_COLUMNS, "format", "parse_status", "created_source"})
 _NUMBER_COLUMNS = frozenset({"steps", "cfg_scale", "denoising_strength", "width", "height", "clip_skip"})
+CHUNK_ROWS = 20_000  # rows read at a time: each chunk's Python objects are freed before the next
 
 
 
@@ -229,7 +230,7 @@ def load_selection(con: sqlite3.Connection, filters: Filters = Filters(), dedupe
     more = [expression for reader in also for expression in reader.COLUMNS]
     cur = con.execute(f"SELECT {', '.join([columns, *computed, *more])} FROM images WHERE {where} ORDER BY id", args)
     builder = _FrameBuilder(names)
-    for rows in iter(lambda: cur.fetchmany(20_000), []):
+    for rows in iter(lambda: cur.fetchmany(CHUNK_ROWS), []):
         values = list(zip(*rows))
         builder.add(values[:len(names)])
         start = len(names)
@@ -323,7 +324,7 @@ def _where(filters: Filters, subset: Optional[Filters] = None) -> tuple[str, lis
     return where, args
 
 
-TEXT_CHUNK_ROWS = 20_000  # texts read at a time: a chunk's strings take a few MB whatever the library's size
+TEXT_CHUNK_ROWS = CHUNK_ROWS  # texts read at a time: a chunk's strings take a few MB whatever the library's size
 
 
 def iter_texts(con: sqlite3.Connection, column: str, filters: Filters = Filters(), dedupe: bool = True,
@@ -384,7 +385,7 @@ def load_resources(con: sqlite3.Connection, ids: pd.Series, raw_names: bool = Fa
     labels = {"kind": Labels(lambda kind: kind if isinstance(kind, str) else None),
               "name": Labels(lambda n: label(n) if isinstance(n, str) else None)}
     parts: dict[str, list] = {"image_id": [], "kind": [], "name": [], "weight": []}
-    for rows in iter(lambda: cur.fetchmany(20_000), []):
+    for rows in iter(lambda: cur.fetchmany(CHUNK_ROWS), []):
         image_ids, kinds, names, weights = zip(*rows)
         image_ids = np.array([i if isinstance(i, int) else -1 for i in image_ids], dtype=np.int64)
         name_codes = labels["name"].codes(names)

@@ -44,7 +44,8 @@ def source_counts(sources: pd.Series, via_mtime: Optional[pd.Series] = None) -> 
     return tuple(sorted(pairs, key=_source_key))
 
 
-def _sources(frame: pd.DataFrame) -> pd.Series:
+def date_sources(frame: pd.DataFrame) -> pd.Series:
+    """Where each image's date came from (``created_source``; ``UNRECORDED`` where no source was kept)."""
     if "created_source" not in frame:
         return pd.Series(UNRECORDED, index=frame.index, dtype=object)
     return filled(frame["created_source"], UNRECORDED)
@@ -69,8 +70,9 @@ def _month(created: str) -> Optional[str]:
     return created[:7] if _MONTH_RE.match(created[:7]) else None
 
 
-def _months(frame: pd.DataFrame) -> pd.Series:
-    """The month of each dated image (``created_to_hour``: the frame's created_at to the hour)."""
+def months_of(frame: pd.DataFrame) -> pd.Series:
+    """The month ('YYYY-MM') of each dated image, from ``created_to_hour`` (the frame's
+    created_at to the hour); the undated images are left out."""
     return per_value(frame["created_to_hour"], _month).dropna()
 
 
@@ -105,11 +107,11 @@ def _per_month(frame: pd.DataFrame, month: pd.Series, column: str, months: list[
 def monthly_trends(frame: pd.DataFrame, top: int = 5) -> Trends:
     if frame.empty:
         return Trends()
-    month = _months(frame)
+    month = months_of(frame)
     undated = len(frame) - len(month)
     if month.empty:
         return Trends(undated=undated)
-    sources = source_counts(_sources(frame).loc[month.index])
+    sources = source_counts(date_sources(frame).loc[month.index])
     present = sorted(month.unique())
     months = _month_range(present)
     images = month.value_counts().reindex(months, fill_value=0)
@@ -155,7 +157,7 @@ def weekday_hour(frame: pd.DataFrame) -> Habits:
     hour = pd.to_numeric(text.str.slice(11, 13).where(has_time), errors="coerce").to_numpy(dtype=float)[codes]
     weekday = day.dt.day_of_week.to_numpy(dtype=float, na_value=np.nan)[codes]
     dated = day.notna().to_numpy()[codes]
-    sources = _sources(frame)
+    sources = date_sources(frame)
     timed = dated & ~np.isnan(hour) & (hour >= 0) & (hour <= 23)
     if "mtime_hour" in frame:
         same_day = pd.to_numeric(frame["mtime_hour"], errors="coerce").to_numpy(dtype=float)

@@ -33,8 +33,9 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from .columns import ImageIds, per_value
+from .columns import ImageIds
 from .counts import sorted_counts, text_values
+from .timeline import months_of
 
 logger = logging.getLogger(__name__)
 
@@ -251,14 +252,13 @@ def describe_topics(topics: Topics, frame: pd.DataFrame, top_models: int = 3) ->
     if not topics.themes or frame.empty:
         return ()
     row_of = pd.Index(frame["id"].to_numpy())
-    month = per_value(frame["created_to_hour"], lambda created: created[:7]).fillna("")
+    month = months_of(frame)
     out = []
     for theme in topics.themes:
         rows = row_of.get_indexer(np.asarray(theme.image_ids))
         rows = rows[rows >= 0]  # the theme's images in the frame
         models = text_values(frame["model"].iloc[rows]).value_counts(sort=False)
-        months = month.iloc[rows]
-        months = months[months.str.match(r"^\d{4}-\d{2}$")].value_counts().sort_index()
+        months = month.reindex(frame.index[rows]).dropna().value_counts().sort_index()
         out.append(ThemeContext(theme.number, tuple(sorted_counts(models, numeric=False)[:top_models]),
                                 tuple((str(m), int(n)) for m, n in months.items())))
     return tuple(out)

@@ -258,3 +258,56 @@ def test_a_real_browser_plays_the_video_of_an_image_page(library, served, browse
     poster = browser.execute_script("""const img = new Image(); img.src = document.getElementById('video').poster;
         return img.decode().then(() => img.naturalWidth)""")
     assert poster == W
+
+
+def test_the_statistics_count_videos_and_animations_with_their_play_time(library, tmp_path):
+    from exifdata_analytics.analysis import AnalysisOptions, analyse
+    from exifdata_analytics.reports import write_text_reports
+    _, db_path, _, _ = library
+    con = db.connect(db_path, readonly=True)
+    try:
+        analysis = analyse(con, AnalysisOptions(topics=0))
+    finally:
+        con.close()
+    v = analysis.videos
+    # five video files (the broken MP4 too: a container without a readable header still is one), three
+    # animations (GIF, WebP, APNG with 10 frames); the still PNG does not move
+    assert (v.images, v.videos, v.animations, v.moving) == (9, 5, 3, 8)
+    by_format = {f.format: (f.kind, f.files, f.with_duration, f.play_time_s) for f in v.formats}
+    assert by_format == {"MP4": ("video", 3, 2, 3.0), "MOV": ("video", 1, 1, 1.5), "WEBM": ("video", 1, 1, 1.5),
+                         "WEBP": ("animation", 1, 1, 1.25), "APNG": ("animation", 1, 0, 0.0),
+                         "GIF": ("animation", 1, 1, 0.5)}
+    assert (v.with_duration, v.play_time_s, v.shortest_s, v.longest_s, v.median_duration_s) == (6, 7.75, 0.5, 1.5, 1.5)
+    assert dict(v.durations) == {"under 2 s": 6, "2-5 s": 0, "5-10 s": 0, "10-30 s": 0, "30 s or more": 0}
+    assert v.frame_rates[0] == (8.0, 4) and (20.0, 1) in v.frame_rates
+    assert (v.with_frame_count, v.median_frames, v.most_frames) == (2, 10.0, 10)
+    # what made them: the six saver files carry a ComfyUI graph (Wan 2.2's model, one name per thing)
+    assert v.generators.items == (("ComfyUI", 6),) and v.models.items[0][1] == 6
+    written = write_text_reports(analysis, tmp_path / "out")
+    text = (tmp_path / "out" / "videos.txt").read_text(encoding="utf-8")
+    assert any(p.name == "videos.txt" for p in map(Path, written))
+    assert text.startswith("Videos and animations: 8 of 9 images (88.9%): 5 video files")
+    assert "Play time: 7.75 s in all; median 1.5 s, shortest 0.5 s, longest 1.5 s (6 files record a play time)." in text
+
+
+def test_no_videos_no_videos_report_and_an_old_database_counts_videos_by_format(library, tmp_path):
+    import shutil
+    from exifdata_analytics.analysis import AnalysisOptions, Filters, analyse
+    from exifdata_analytics.reports import text_reports
+    _, db_path, _, _ = library
+    old = tmp_path / "old.db"
+    shutil.copy(db_path, old)
+    con = sqlite3.connect(old)
+    as_schema_4(con)
+    con.close()
+    # as a reader that cannot upgrade it (a read-only copy) sees it: without the motion columns
+    con = sqlite3.connect(f"{old.resolve().as_uri()}?mode=ro", uri=True)
+    con.row_factory = sqlite3.Row
+    try:
+        stills = analyse(con, AnalysisOptions(topics=0, filters=Filters(where=("format:png -format:apng",))))
+        old_db = analyse(con, AnalysisOptions(topics=0))
+    finally:
+        con.close()
+    assert stills.images == 1 and stills.videos.moving == 0 and "videos.txt" not in text_reports(stills)
+    # no play times in a database from before them: the video files are still counted, by their format
+    assert (old_db.videos.videos, old_db.videos.animations, old_db.videos.with_duration) == (5, 0, 0)

@@ -14,6 +14,7 @@ Nothing here prints, plots or writes files. The modules, by job:
 * ``timeline``: trends by month, weekday/hour habits, each by the source of the dates;
 * ``camera``: ordinary photos' camera fields;
 * ``stages``: images made in more than one sampler pass, their pipelines and later passes;
+* ``videos``: videos and animations: formats, play time, frame rates, what made them;
 * ``examples``: a few images for each top value, for the HTML report's thumbnails;
 * ``model_cards``: each model's usual settings;
 * ``co_use``: LoRA x model, LoRA x LoRA and tag pairs ranked by lift;
@@ -54,6 +55,7 @@ from .selection import (COMPARE_KEYS, Filters, Selection, check_schema, compact_
                         snapshot_fingerprint)
 from .timeline import (UNRECORDED, VIA_MTIME, WEEKDAYS, Habits, SourceCounts, Trends, monthly_trends, source_counts,
                        weekday_hour)
+from .videos import VIDEO_FORMATS, FormatMotion, MotionReader, VideoStats, video_stats
 
 __all__ = [
     "DatabaseError", "InputError",
@@ -77,4 +79,5 @@ __all__ = [
     "CoUse", "Pair", "PairTable", "ModelCard",  # (their functions: analysis.co_use, analysis.model_cards)
     "WEEKDAYS", "Habits", "Trends", "monthly_trends", "weekday_hour",
     "UNRECORDED", "VIA_MTIME", "SourceCounts", "source_counts",
+    "VIDEO_FORMATS", "FormatMotion", "MotionReader", "VideoStats", "video_stats",
 ]

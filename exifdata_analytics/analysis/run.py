@@ -30,6 +30,7 @@ from .selection import (Filters, load_resources, load_selection, parse_compare_s
 from .stages import StageStats, stage_stats
 from .topics import ThemeContext, Topics, describe_topics
 from .timeline import Habits, Trends, monthly_trends, weekday_hour
+from .videos import MotionReader, VideoStats, video_stats
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class Analysis:
     co_use: Optional[CoUse] = None  # LoRA x model, LoRA x LoRA and tag pairs by lift
     label_analysis: Optional[LabelAnalysis] = None  # --label-by: what the images of a label have in common
     stages: StageStats = StageStats()  # images made in more than one sampler pass
+    videos: VideoStats = VideoStats()  # videos and animations: formats, play time, frame rates
     examples: Examples = Examples()  # a few images for each top value (with --html)
 
     def parameter(self, name: str) -> Counts:
@@ -107,8 +109,9 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
                                      options.label_by is not None)
         except (BrokenExecutor, RuntimeError) as exc:  # RuntimeError: the executor was shut down
             logger.warning("the helper process is not available (%s); working in this process", exc)
-    coverage = CoverageCounter()  # counted in the selection's scan
-    selection = load_selection(con, options.filters, options.dedupe, raw_names=options.raw_names, also=(coverage,))
+    coverage, motion = CoverageCounter(), MotionReader()  # read in the selection's scan
+    selection = load_selection(con, options.filters, options.dedupe, raw_names=options.raw_names,
+                               also=(coverage, motion))
     frame = selection.frame
     resources = load_resources(con, frame["id"], raw_names=options.raw_names)
     release_freed_memory()  # the chunks read: the next steps' arrays reuse the pages, not add to them
@@ -129,6 +132,7 @@ def _analyse(con: sqlite3.Connection, options: AnalysisOptions, db_path: str,
         coverage=coverage.table(),
         camera=camera_stats(con, frame["id"]),
         stages=stage_stats(con, frame["id"]),
+        videos=video_stats(frame, motion.table()),
         examples=pick_examples(con, frame, parameters, resources, per=options.examples),
         comparison=_comparison(con, options) if options.compare else None,
         model_cards=model_cards(frame, resources),

@@ -227,7 +227,9 @@ def load_selection(con: sqlite3.Connection, filters: Filters = Filters(), dedupe
     present = {row[1] for row in con.execute("PRAGMA table_info(images)")}
     columns = ", ".join(_read_as(c, raw_names, present) for c in _COLUMNS)
     where, args = _first_copies(where, args, dedupe)
-    more = [expression for reader in also for expression in reader.COLUMNS]
+    # a reader's bare column that this database lacks (read-only, not upgraded) reads as NULL
+    more = [expression if not expression.isidentifier() or expression in present else f"NULL AS {expression}"
+            for reader in also for expression in reader.COLUMNS]
     cur = con.execute(f"SELECT {', '.join([columns, *computed, *more])} FROM images WHERE {where} ORDER BY id", args)
     builder = _FrameBuilder(names)
     for rows in iter(lambda: cur.fetchmany(CHUNK_ROWS), []):

@@ -50,7 +50,8 @@ PROMPT_HTML = "Also write the HTML report, report.html? (yes/no, default no):"
 # ours wrote them: reports.files.replace_outputs), so that a folder never mixes this run's
 # reports with a previous run's
 _OPTIONAL_OUTPUTS = ("camera_photos.txt", "comparison.txt", "camera_photos.png", "comparison.png",
-                     "keyword_counts.png", "prompt_topics.png", "label_analysis.txt", "label_analysis.png")
+                     "keyword_counts.png", "prompt_topics.png", "label_analysis.txt", "label_analysis.png",
+                     "generation_stages.txt", "videos.txt")
 
 
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

@@ -18,7 +18,7 @@ import logging
 from typing import Iterable, Sequence
 
 from ..analysis import (UNRECORDED, VIA_MTIME, WEEKDAYS, Analysis, CameraStats, Comparison, Counts, CrossTab, Habits,
-                        LoraUsage, SourceCounts, StageStats, Trends)
+                        LoraUsage, SourceCounts, StageStats, Trends, VideoStats)
 from ..analysis.counts import format_number
 from ..analysis.co_use import CoUse, Pair, PairTable
 from ..analysis.distributions import FAR_OUT, NUMERIC_PARAMETERS, SIDE_PX, SMALL_SAMPLE, Distribution
@@ -44,6 +44,7 @@ HABITS_REPORT = "habits.txt"
 COVERAGE_REPORT = "coverage.txt"
 CAMERA_REPORT = "camera_photos.txt"
 STAGES_REPORT = "generation_stages.txt"
+VIDEOS_REPORT = "videos.txt"
 COMPARISON_REPORT = "comparison.txt"
 DISTRIBUTIONS_REPORT = "parameter_distributions.txt"
 TOPICS_REPORT = "prompt_topics.txt"
@@ -270,6 +271,48 @@ def format_stages(stages: StageStats) -> str:
     return "\n".join(lines) + "\n"
 
 
+def play_time(seconds: float | None) -> str:
+    """12.5 -> '12.5 s'; 3725 -> '1 h 02 min 05 s'."""
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{format_number(round(seconds, 2))} s"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return (f"{hours} h {minutes:02d} min {secs:02d} s" if hours else f"{minutes} min {secs:02d} s")
+
+
+def _fps(rate: float | None) -> str:
+    return "-" if rate is None else format_number(round(rate, 2))
+
+
+def videos_summary(videos: VideoStats) -> str:
+    """The first sentence of the videos report (and of the HTML section)."""
+    return (f"Videos and animations: {format_count(videos.moving)} of {format_count(videos.images)} images "
+            f"({100 * videos.share:.1f}%): {format_count(videos.videos)} video files (MP4, MOV, WebM, MKV) and "
+            f"{format_count(videos.animations)} animations (GIF, WebP, APNG with more than one frame).")
+
+
+def format_videos(videos: VideoStats) -> str:
+    lines = [videos_summary(videos), "",
+             f"Play time: {play_time(videos.play_time_s)} in all; median {play_time(videos.median_duration_s)}, "
+             f"shortest {play_time(videos.shortest_s)}, longest {play_time(videos.longest_s)} "
+             f"({format_count(videos.with_duration)} files record a play time).", ""]
+    lines += _table(["format", "kind", "files", "with play time", "play time", "median", "median fps"],
+                    [(f.format, f.kind, f.files, f.with_duration, play_time(f.play_time_s),
+                      play_time(f.median_duration_s), _fps(f.median_frame_rate)) for f in videos.formats], left=2)
+    lines += ["", "Play time:"] + _table(["play time", "files"], videos.durations)
+    lines += ["", "Frame rates (frames per second; a video track's, or an animation's frames over its play time):"]
+    lines += _table(["fps", "files"], [(_fps(r), n) for r, n in videos.frame_rates]) if videos.frame_rates else [NONE]
+    lines += ["", f"Frame counts: {format_count(videos.with_frame_count)} files record one (GIF, APNG; video "
+                  "containers do not)" + (f"; median {format_number(videos.median_frames)}, most "
+                                          f"{format_count(videos.most_frames)}." if videos.with_frame_count else ".")]
+    for counts in (videos.generators, videos.models, videos.samplers, videos.sizes):
+        lines += ["", f"{counts.name}s of the videos and animations: " + pairs_inline(counts.top(10))]
+    return "\n".join(lines) + "\n"
+
+
 def format_camera(camera: CameraStats) -> str:
     header = f"Camera photos (images without generation data whose EXIF names a camera): {camera.images}\n\n"
     return header + format_parameter_counts(camera.fields)
@@ -491,6 +534,8 @@ def text_reports(analysis: Analysis) -> dict[str, str]:
         reports[CAMERA_REPORT] = format_camera(analysis.camera)
     if analysis.stages.multi_pass:
         reports[STAGES_REPORT] = format_stages(analysis.stages)
+    if analysis.videos.moving:
+        reports[VIDEOS_REPORT] = format_videos(analysis.videos)
     if analysis.comparison is not None:
         reports[COMPARISON_REPORT] = format_comparison(analysis.comparison)
     if analysis.label_analysis is not None:

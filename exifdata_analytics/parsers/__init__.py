@@ -12,6 +12,8 @@ Order matters, and each position has a reason:
 5. JSON-parameter tools: ``fooocus`` (and RuinedFooocus), ``easydiffusion`` (JSON or one
    chunk per key), ``hf_space`` (diffusers-style JSON), ``drawthings`` (XMP JSON; its
    ``dc:description`` is A1111-like text, so it must precede the A1111 parser).
+   ``krita`` (Krita AI Diffusion): A1111's layout with ``Model hash: unknown`` and the plugin's
+   sampler presets, which the A1111 parser would take for A1111's own.
 6. ``a1111``: infotext of the A1111 family (and of tools that imitate it).
 7. ``midjourney``: descriptions with a Midjourney job id; ``c2pa``: AI provenance manifests
    (ChatGPT, Gemini, Firefly…) which record the generator but no prompt.
@@ -27,8 +29,8 @@ import logging
 from types import MappingProxyType
 from typing import Mapping, Sequence
 
-from . import (a1111, c2pa, civitai, comfyui, drawthings, easydiffusion, fooocus, hf_space, invokeai, midjourney,
-               novelai, stability_matrix, swarmui, tensorart)
+from . import (a1111, c2pa, civitai, comfyui, drawthings, easydiffusion, fooocus, hf_space, invokeai, krita,
+               midjourney, novelai, stability_matrix, swarmui, tensorart)
 from .common import NotParsed, clean_text, load_json, sanitize
 from .base import (
     STATUS_ERROR,
@@ -57,6 +59,7 @@ REGISTRY: tuple[Parser, ...] = (
     easydiffusion.PARSER,
     hf_space.PARSER,
     drawthings.PARSER,  # before A1111: its XMP description is A1111-like text
+    krita.PARSER,  # before A1111: A1111's layout with the plugin's sampler presets
     a1111.PARSER,
     midjourney.PARSER,
     c2pa.PARSER,  # last: provenance only, no parameters

@@ -12,9 +12,11 @@ stages from a migration, without reading a file again:
 * A1111-family infotext: ``Refiner``/``Refiner switch at`` and ``Hires steps``/``Hires
   upscaler``/``Hires sampler``/``Hires checkpoint`` with ``Denoising strength``.
 
-Roles: the first pass is ``first``; a later pass with another model is ``refiner``; a later pass
-with the same model is ``hires`` (it starts from the previous pass's image, denoise below 1 or
-an upscaled latent), else ``pass``. An image made in one pass has no stages rows.
+Roles: the first pass is ``first``; a later pass by a detailer node (Impact Pack's FaceDetailer,
+DetailerForEach…: it redraws detected regions such as faces) is ``detailer``; a later pass with
+another model is ``refiner``; a later pass with the same model is ``hires`` (it starts from the
+previous pass's image, denoise below 1 or an upscaled latent), else ``pass``. An image made in
+one pass has no stages rows.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from typing import Any, Iterable, Mapping, Optional
 
 logger = logging.getLogger(__name__)
 
-ROLES = ("first", "refiner", "hires", "pass")
+ROLES = ("first", "detailer", "refiner", "hires", "pass")
 _HASH_SUFFIX_RE = re.compile(r"\s*\[[0-9a-fA-F]{6,}\]\s*$")
 # params_json texts that can hold more than one pass (checked before decoding)
 _MARKERS = ('"samplers"', '"Hires', '"Refiner"')
@@ -101,9 +103,11 @@ def _text(value: Any) -> Optional[str]:
 
 
 def _role(index: int, model: Optional[str], first_model: Optional[str], denoise: Optional[float],
-          latent_source: Optional[str]) -> str:
+          latent_source: Optional[str], class_type: Optional[str] = None) -> str:
     if index == 0:
         return "first"
+    if "detailer" in (class_type or "").lower():
+        return "detailer"
     if model and first_model and _model_key(model) != _model_key(first_model):
         return "refiner"
     if (denoise is not None and denoise < 1) or "upscale" in (latent_source or "").lower():
@@ -125,7 +129,8 @@ def _from_chain(chain: list) -> tuple[Stage, ...]:
         loras = tuple((str(x.get("name")), _number(x.get("weight"), float)) for x in p.get("loras") or ()
                       if isinstance(x, dict) and x.get("name"))
         out.append(Stage(
-            stage=i, role=_role(i, model, first_model, denoise, _text(p.get("latent_source"))),
+            stage=i, role=_role(i, model, first_model, denoise, _text(p.get("latent_source")),
+                                _text(p.get("class_type"))),
             sampler=_text(p.get("sampler")), scheduler=_text(p.get("scheduler")), steps=_number(p.get("steps"), int),
             cfg_scale=_rounded(_number(p.get("cfg"), float)), denoise=denoise, seed=p.get("seed"), model=model,
             start_step=_number(p.get("start_step"), int), end_step=_number(p.get("end_step"), int), loras=loras,

@@ -257,9 +257,10 @@ def format_coverage(coverage: CoverageTable) -> str:
 def format_stages(stages: StageStats) -> str:
     lines = [f"Images made in more than one sampler pass: {format_count(stages.multi_pass)} of "
              f"{format_count(stages.images)} ({100 * stages.share:.1f}%).",
-             "Each pass is a stage. The first is the one every other report counts; a later pass with another",
-             "model is a 'refiner' (an SDXL refiner, Wan 2.2's low-noise expert), one with the same model a",
-             "'hires' pass (denoise below 1, or an upscaled latent), else a 'pass'.", "", "Pipelines:"]
+             "Each pass is a stage. The first is the one every other report counts; a later pass by a detailer",
+             "node (FaceDetailer, DetailerForEach) is a 'detailer', one with another model a 'refiner' (an SDXL",
+             "refiner, Wan 2.2's low-noise expert), one with the same model a 'hires' pass (denoise below 1, or",
+             "an upscaled latent), else a 'pass'.", "", "Pipelines:"]
     lines += _table(["stages", "images", "share"], [(p.roles, p.images, f"{100 * p.images / stages.multi_pass:.1f}%")
                                                    for p in stages.pipelines])
     for later in stages.later_passes:

@@ -14,7 +14,7 @@ from ..common import to_float, to_int, to_text
 from .topology import MAX_DEPTH, Link, is_passthrough, link
 from .values import Values
 from .vocabulary import (CLIP_SKIP_INPUTS, LOADER_NAMES, LORA_WEIGHTS, MODEL_INPUTS, NONE_NAMES, OFF,
-                         STACK_ITEM_RE, STACK_WEIGHT_PREFIXES)
+                         SOURCE_LOADER_NAMES, STACK_ITEM_RE, STACK_WEIGHT_PREFIXES)
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,11 @@ def model_and_loras(values: Values, value: Any) -> tuple[Optional[str], list[Lor
         for key in MODEL_INPUTS:
             nxt = link(graph, inputs.get(key))
             if nxt:
+                break
+        if nxt is None:
+            name = next((n for n in (values.string(inputs[k], k) for k in SOURCE_LOADER_NAMES if k in inputs) if n),
+                        None)
+            if name:
                 break
         if nxt is None and is_passthrough(graph, nid):
             nxt = link(graph, next(iter(inputs.values())))

@@ -90,6 +90,9 @@ CONDITIONING_CLASS_WORDS = ("conditioning", "textencode", "text encode", "contro
 MODEL_INPUTS = ("model", "MODEL", "model1", "base_model", "unet", "model_a")
 LOADER_NAMES = ("ckpt_name", "unet_name", "base_ckpt_name", "gguf_name", "model_path", "ckpt", "checkpoint",
                 "model_file")
+# names a loader gives its model only when no model comes into it (RES4LYF's ClownModelLoader, FluxLoader,
+# SD35Loader, KJ's DiffusionModelLoaderKJ): on a patch node, such as AnimateDiff's loader, it names another file
+SOURCE_LOADER_NAMES = ("model_name",)
 LORA_WEIGHTS = ("strength_model", "lora_model_strength", "model_strength", "strength", "model_weight",
                 "weight", "lora_wt", "model_str", "lora_strength")
 # numbered LoRA slots of stacks: lora_1, lora_name_1, lora_01…

@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from .subgraphs import expand_subgraphs
 from .topology import MAX_DEPTH, Graph, is_id, is_int
-from .widgets import CONTROL_VALUES, WIDGETS
+from .widgets import CONTROL_VALUES, OLDER_LAYOUTS, WIDGETS
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def workflow_to_api(workflow: dict) -> Optional[Graph]:
             for key, value in values.items():
                 inputs.setdefault(str(key), value)
         elif isinstance(values, list):
-            names = WIDGETS.get(node["type"]) if isinstance(node["type"], str) else None
+            names = _layout(node["type"], values) if isinstance(node["type"], str) else None
             if names is None:
                 plain = [v for v in values if not (isinstance(v, str) and v in CONTROL_VALUES)]
                 names = tuple(widget_inputs) if widget_inputs and len(widget_inputs) == len(plain) else ()
@@ -88,14 +88,38 @@ def workflow_to_api(workflow: dict) -> Optional[Graph]:
     return graph or None
 
 
-def _assign_widgets(inputs: dict, names: tuple[str, ...], values: list) -> None:
-    i = 0
+def _layout(node_type: str, values: list) -> Optional[tuple[str, ...]]:
+    """The widget names of a node type for these values: its current order, or an older one
+    whose seed is followed by a control value where the current one's is not."""
+    current = WIDGETS.get(node_type)
+    if current is None or node_type not in OLDER_LAYOUTS or _seeds_line_up(current, values):
+        return current
+    return next((older for older in OLDER_LAYOUTS[node_type] if _seeds_line_up(older, values)), current)
+
+
+def _seeds_line_up(names: tuple[str, ...], values: list) -> bool:
+    at = [i for i, name in _positions(names, values) if name.endswith("+")]
+    return bool(at) and all(i + 1 < len(values) and _is_control(values[i + 1]) for i in at)
+
+
+def _is_control(value: Any) -> bool:
+    # Efficiency nodes' seed widget leaves its control slot null
+    return value is None or (isinstance(value, str) and value in CONTROL_VALUES)
+
+
+def _positions(names: tuple[str, ...], values: list) -> list[tuple[int, str]]:
+    """(index in ``values``, widget name) of each name, skipping control values after seeds."""
+    out, i = [], 0
     for name in names:
         if i >= len(values):
             break
-        seed_like = name.endswith("+")
-        name = name.rstrip("+")
-        inputs.setdefault(name, values[i])  # a linked input keeps its link
+        out.append((i, name))
         i += 1
-        if seed_like and i < len(values) and isinstance(values[i], str) and values[i] in CONTROL_VALUES:
+        if name.endswith("+") and i < len(values) and _is_control(values[i]):
             i += 1
+    return out
+
+
+def _assign_widgets(inputs: dict, names: tuple[str, ...], values: list) -> None:
+    for i, name in _positions(names, values):
+        inputs.setdefault(name.rstrip("+"), values[i])  # a linked input keeps its link

@@ -12,8 +12,12 @@ Measured, as medians of ``--runs`` runs (each command a fresh process under /usr
 ``parameter_statistic.py`` (default, ``--html``; peak = main + helper process), ``search``
 (in-process latency, p50/p95 over ``--repeat`` rounds, of word, phrase, field and CJK
 queries; and ``search --all --paths`` streamed through the CLI), ``export`` (CSV, JSONL,
-Parquet of every row), ``stats``, ``integrity``, ``duplicates``. Then the database size per
-image and its biggest parts (SQLite's dbstat and the raw JSON's keys).
+Parquet of every row), ``stats``, ``integrity``, ``duplicates``; ``DB_filler.py`` over a folder of
+as many tiny files on disk, all unchanged since the database recorded them (a warm re-scan: a
+copy of the database whose rows are those files, built once in bench/out/rescan_<rows>/), and
+``DB_filler.py --reparse`` (every stored row parsed again, no ExifTool) on a copy of the
+database. Then the database size per image and its biggest parts (SQLite's dbstat and the raw
+JSON's keys).
 
     .venv/bin/python bench/bench_scale.py --rows 100000
     .venv/bin/python bench/bench_scale.py --rows 1000000 --runs 1 --skip html
@@ -22,8 +26,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,6 +42,8 @@ sys.path.insert(0, str(PROJECT_DIR / "bench"))
 
 from bench_statistic import build_db, make_row, timed_run  # noqa: E402
 from exifdata_analytics import db  # noqa: E402
+from exifdata_analytics.samples import write_png  # noqa: E402
+from exifdata_analytics.scan import normalize_path  # noqa: E402
 
 OUT = PROJECT_DIR / "bench" / "out"
 COMFY_SHARE = 0.35  # of the generated images
@@ -151,13 +159,60 @@ def size_report(path: Path, rows: int) -> None:
     con.close()
 
 
+FILES_PER_FOLDER = 1000
+RESCAN_MTIME_NS = 1_700_000_000_000_000_000
+
+
+def rescan_library(path: Path, rows: int) -> tuple[Path, Path]:
+    """(folder, database): ``rows`` tiny PNG files on disk, and a copy of database ``path`` whose
+    rows are those files as DB_filler recorded them (path, folder, name, size, mtime), so a re-scan
+    finds every file unchanged. Built once, kept in bench/out/rescan_<rows>/."""
+    home = OUT / f"rescan_{rows}"
+    folder, copy = home / "files", home / "rescan.db"
+    done = home / "built"
+    if done.exists():
+        return folder, copy
+    shutil.rmtree(home, ignore_errors=True)
+    folder.mkdir(parents=True)
+    started = time.perf_counter()
+    sample = write_png(home / "sample.png", [], size=(8, 8)).read_bytes()
+    root = normalize_path(str(folder))
+    con = db.connect(path, readonly=True)
+    ids = [i for (i,) in con.execute("SELECT id FROM images ORDER BY id")]
+    con.close()
+    for n, image_id in enumerate(ids):
+        sub = os.path.join(root, f"{n // FILES_PER_FOLDER:04d}")
+        if n % FILES_PER_FOLDER == 0:
+            os.mkdir(sub)
+        name = os.path.join(sub, f"{image_id:08d}.png")
+        with open(name, "wb") as fh:
+            fh.write(sample)
+        os.utime(name, ns=(RESCAN_MTIME_NS, RESCAN_MTIME_NS))
+    print(f"  wrote {len(ids):,} files in {time.perf_counter() - started:.0f} s", flush=True)
+    shutil.copyfile(path, copy)
+    con = db.connect(copy)
+    with db.transaction(con):
+        con.execute("CREATE TEMP TABLE placed (id INTEGER PRIMARY KEY, n INTEGER)")
+        con.executemany("INSERT INTO placed VALUES (?, ?)", ((image_id, n) for n, image_id in enumerate(ids)))
+        con.execute("UPDATE images SET folder = printf('%s/%04d', ?1, (SELECT n FROM placed p WHERE p.id = images.id) "
+                    f"/ {FILES_PER_FOLDER}), file_name = printf('%08d.png', id), size_bytes = ?2, mtime_ns = ?3",
+                    (root, len(sample), RESCAN_MTIME_NS))
+        con.execute("UPDATE images SET path = folder || '/' || file_name")
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    done.touch()
+    print(f"  built the re-scan library in {time.perf_counter() - started:.0f} s", flush=True)
+    return folder, copy
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rows", type=int, nargs="+", default=[100_000], help="database sizes (default 100000)")
     p.add_argument("--runs", type=int, default=3, help="runs of each command (default 3; medians)")
     p.add_argument("--repeat", type=int, default=5, help="rounds over the search queries (default 5)")
     p.add_argument("--rebuild", action="store_true", help="build the databases again")
-    p.add_argument("--skip", nargs="*", default=[], choices=["statistic", "html", "search", "export", "maintenance"],
+    p.add_argument("--skip", nargs="*", default=[],
+                   choices=["statistic", "html", "search", "export", "maintenance", "rescan", "reparse"],
                    help="parts not to measure")
     args = p.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
@@ -195,6 +250,23 @@ def main() -> int:
                 m = median_of(args.runs, lambda: run_cli(["parameter_statistic_DB.py", "--db", str(path),
                                                           "--no-progress", *command]))
                 print(f"  {command[0]}: {m['wall']:.1f} s, peak {m['peak']:,.0f} MB", flush=True)
+        if "rescan" not in args.skip:
+            folder, copy = rescan_library(path, rows)
+            m = median_of(args.runs, lambda: run_cli(["DB_filler.py", str(folder), "-r", "-y", "--db", str(copy),
+                                                      "--no-progress"]))
+            print(f"  DB_filler.py warm re-scan of {rows:,} unchanged files: {m['wall']:.1f} s, "
+                  f"peak {m['peak']:,.0f} MB", flush=True)
+        if "reparse" not in args.skip:
+            copy = OUT / f"scale_reparse_{rows}.db"
+            walls, peaks = [], []
+            for _ in range(args.runs):
+                shutil.copyfile(path, copy)
+                m = run_cli(["DB_filler.py", "--reparse", "-y", "--db", str(copy), "--no-progress"])
+                walls.append(m["wall"])
+                peaks.append(m["peak"])
+            copy.unlink()
+            print(f"  DB_filler.py --reparse of {rows:,} rows: {statistics.median(walls):.1f} s, "
+                  f"peak {statistics.median(peaks):,.0f} MB", flush=True)
     return 0
 
 

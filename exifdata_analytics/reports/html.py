@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence
 
-from ..analysis import Analysis, Counts, Examples, WEEKDAYS, format_number
+from ..analysis import Analysis, Counts, Examples, WEEKDAYS
 from ..analysis.distributions import SMALL_SAMPLE
 from ..analysis.model_cards import ModelCard
 from .files import prepare_output_dir, write_file
@@ -19,7 +19,7 @@ from .text import HTML_REPORT, NONE, format_count, habits_counted, pairs_inline,
 from .text import (LORA_REPORT, NEGATIVE_TAGS_REPORT, NEGATIVE_WORDS_REPORT, PARAMETER_REPORT, PROMPT_TAGS_REPORT,
                    PROMPT_WORDS_REPORT)
 from .text import DISTRIBUTIONS_REPORT, format_stat
-from .text import play_time, videos_summary
+from .text import fps_text, play_time, videos_summary
 from .text import (CO_USE_REPORT, MODEL_CARDS_REPORT, co_use_notes, pair_row, percent,
                    sampler_label)
 from .label_text import (FINDING_HEADERS, LABEL_REPORT, finding_rows, label_summary, method_note, model_summary,
@@ -328,13 +328,13 @@ def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Option
             + "<h3>Later passes</h3>"
             + _html_table(["Role", "images", "models", "samplers", "median steps", "median denoise"], later),
             f"{format_count(st.multi_pass)} of {format_count(st.images)} images were made in more than one sampler "
-            "pass. A later pass with another model is a refiner (SDXL refiner, Wan 2.2's low-noise expert); one "
-            "with the same model a hires pass.")))
+            "pass. A later pass by a detailer node (FaceDetailer, DetailerForEach) is a detailer, one with another "
+            "model a refiner (SDXL refiner, Wan 2.2's low-noise expert), one with the same model a hires pass.")))
 
     vid = analysis.videos
     if vid.moving:
         formats = [(f.format, f.kind, f.files, play_time(f.play_time_s), play_time(f.median_duration_s),
-                    "-" if f.median_frame_rate is None else format_number(round(f.median_frame_rate, 2)))
+                    fps_text(f.median_frame_rate))
                    for f in vid.formats]
         made_with = [(c.name, pairs_inline(c.top(5)))
                      for c in (vid.generators, vid.models, vid.samplers, vid.sizes)]
@@ -342,7 +342,7 @@ def format_html(analysis: Analysis, plots: Mapping[str, Path], generated: Option
             "videos", "Videos and animations",
             _html_table(["Format", "kind", "files", "play time", "median", "median fps"], formats)
             + '<div class="grid"><div>' + _html_table(["Play time", "files"], vid.durations) + "</div><div>"
-            + _html_table(["fps", "files"], [(format_number(r), n) for r, n in vid.frame_rates[:10]]) + "</div></div>"
+            + _html_table(["fps", "files"], [(fps_text(r), n) for r, n in vid.frame_rates[:10]]) + "</div></div>"
             + _html_table(["Made with", "most used"], made_with),
             f"{videos_summary(vid)} {play_time(vid.play_time_s)} of play time in all.")))
 

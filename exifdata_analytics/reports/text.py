@@ -284,7 +284,8 @@ def play_time(seconds: float | None) -> str:
     return (f"{hours} h {minutes:02d} min {secs:02d} s" if hours else f"{minutes} min {secs:02d} s")
 
 
-def _fps(rate: float | None) -> str:
+def fps_text(rate: float | None) -> str:
+    """Frames per second to 0.01 as written ('8', '23.98'); '-' for none."""
     return "-" if rate is None else format_number(round(rate, 2))
 
 
@@ -302,10 +303,10 @@ def format_videos(videos: VideoStats) -> str:
              f"({format_count(videos.with_duration)} files record a play time).", ""]
     lines += _table(["format", "kind", "files", "with play time", "play time", "median", "median fps"],
                     [(f.format, f.kind, f.files, f.with_duration, play_time(f.play_time_s),
-                      play_time(f.median_duration_s), _fps(f.median_frame_rate)) for f in videos.formats], left=2)
+                      play_time(f.median_duration_s), fps_text(f.median_frame_rate)) for f in videos.formats], left=2)
     lines += ["", "Play time:"] + _table(["play time", "files"], videos.durations)
     lines += ["", "Frame rates (frames per second; a video track's, or an animation's frames over its play time):"]
-    lines += _table(["fps", "files"], [(_fps(r), n) for r, n in videos.frame_rates]) if videos.frame_rates else [NONE]
+    lines += _table(["fps", "files"], [(fps_text(r), n) for r, n in videos.frame_rates]) if videos.frame_rates else [NONE]
     lines += ["", f"Frame counts: {format_count(videos.with_frame_count)} files record one (GIF, APNG; video "
                   "containers do not)" + (f"; median {format_number(videos.median_frames)}, most "
                                           f"{format_count(videos.most_frames)}." if videos.with_frame_count else ".")]

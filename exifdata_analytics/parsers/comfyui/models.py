@@ -48,8 +48,7 @@ def model_and_loras(values: Values, value: Any) -> tuple[Optional[str], list[Lor
             if nxt:
                 break
         if nxt is None:
-            name = next((n for n in (values.string(inputs[k], k) for k in SOURCE_LOADER_NAMES if k in inputs) if n),
-                        None)
+            name = next(filter(None, (values.string(inputs[k], k) for k in SOURCE_LOADER_NAMES if k in inputs)), None)
             if name:
                 break
         if nxt is None and is_passthrough(graph, nid):
